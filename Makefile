@@ -1,0 +1,50 @@
+# KMS Console. `make run` serves the console and the AWS endpoint; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test serve bench install install-test migrate demo clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when a requirements file changes.
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: requirements-bench.txt requirements-test.txt requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_scenario scenarios/demo.yaml
+
+run: demo
+	@$(PY) manage.py demo_instructions --host $(HOST) --port $(PORT)
+	$(VENV)/bin/gunicorn kmsconsole.wsgi --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile -
+
+serve: migrate
+	$(VENV)/bin/gunicorn kmsconsole.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-bench
+	@set -e; for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis staticfiles

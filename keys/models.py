@@ -1,0 +1,183 @@
+"""KMS keys and what hangs off them: key material versions, the key policy and its history, aliases,
+tags and grants."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Account
+from kmsconsole import sealing
+
+KEY_STATES = ["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Unavailable"]
+KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]
+
+
+def new_key_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Key(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="keys")
+    region = models.CharField(max_length=32)
+    key_id = models.CharField(max_length=36, default=new_key_id)
+    arn = models.CharField(max_length=2048, unique=True)
+    key_spec = models.CharField(max_length=32, default="SYMMETRIC_DEFAULT")
+    key_usage = models.CharField(max_length=32, default="ENCRYPT_DECRYPT")
+    origin = models.CharField(max_length=32, default="AWS_KMS")
+    key_manager = models.CharField(max_length=16, default="CUSTOMER")
+    state = models.CharField(max_length=32, default="Enabled")
+    description = models.CharField(max_length=8192, blank=True)
+    created_at = models.DateTimeField()
+    deletion_date = models.DateTimeField(null=True, blank=True)
+    pending_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    rotation_enabled = models.BooleanField(default=False)
+    rotation_period_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_rotation_date = models.DateTimeField(null=True, blank=True)
+    # The current key policy document (name "default"); every version is kept in KeyPolicyVersion.
+    # Kept here too so that authorising a call reads one row, not the newest of many.
+    policy = models.TextField()
+
+    class Meta:
+        ordering = ["account_id", "region", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "region", "key_id"], name="key_id_unique_per_account_region"),
+            models.CheckConstraint(
+                condition=Q(key_id__regex=r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"),
+                name="key_id_format",
+            ),
+            models.CheckConstraint(condition=Q(state__in=KEY_STATES), name="key_state_known"),
+            models.CheckConstraint(condition=Q(key_usage__in=KEY_USAGES), name="key_usage_known"),
+            models.CheckConstraint(
+                condition=Q(state="PendingDeletion", deletion_date__isnull=False) | ~Q(state="PendingDeletion"),
+                name="pending_deletion_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.arn
+
+    def save(self, *args, **kwargs):
+        self.arn = key_arn(self.region, self.account_id, self.key_id)
+        super().save(*args, **kwargs)
+
+    @property
+    def enabled(self) -> bool:
+        return self.state == "Enabled"
+
+    @property
+    def current_material(self) -> "KeyMaterial":
+        return self.materials.order_by("-version").first()
+
+
+def key_arn(region: str, account_id: str, key_id: str) -> str:
+    return f"arn:aws:kms:{region}:{account_id}:key/{key_id}"
+
+
+def alias_arn(region: str, account_id: str, alias_name: str) -> str:
+    return f"arn:aws:kms:{region}:{account_id}:{alias_name}"
+
+
+class KeyMaterial(models.Model):
+    """One version of a key's material. Rotation adds a version; older ones still decrypt."""
+
+    key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="materials")
+    version = models.PositiveIntegerField()
+    material_id = models.CharField(max_length=64, unique=True)
+    sealed = models.BinaryField()
+    rotation_type = models.CharField(max_length=16, blank=True)  # "", "AUTOMATIC", "ON_DEMAND"
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="material_version_unique_per_key"),
+            models.CheckConstraint(condition=Q(material_id__regex=r"^[0-9a-f]{64}$"), name="material_id_format"),
+        ]
+
+    def __str__(self):
+        return f"{self.key_id} v{self.version}"
+
+    @property
+    def material(self) -> bytes:
+        return sealing.unseal(bytes(self.sealed))
+
+    @material.setter
+    def material(self, value: bytes):
+        self.sealed = sealing.seal(value)
+
+
+class KeyPolicyVersion(models.Model):
+    """Every key policy a key has had: who set it, when and how."""
+
+    key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="policy_versions")
+    version = models.PositiveIntegerField()
+    document = models.TextField()
+    changed_by = models.CharField(max_length=2048, help_text="principal ARN, or 'scenario:<file>'")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key_id", "-version"]
+        constraints = [models.UniqueConstraint(fields=["key", "version"], name="policy_version_unique_per_key")]
+
+    def __str__(self):
+        return f"{self.key_id} policy v{self.version}"
+
+
+class Alias(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="aliases")
+    region = models.CharField(max_length=32)
+    name = models.CharField(max_length=256)
+    key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="aliases")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account_id", "region", "name"]
+        verbose_name_plural = "aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "region", "name"], name="alias_unique_per_account_region"),
+            models.CheckConstraint(condition=Q(name__regex=r"^alias/[a-zA-Z0-9:/_-]+$"), name="alias_name_format"),
+        ]
+
+    def __str__(self):
+        return self.arn
+
+    @property
+    def arn(self) -> str:
+        return alias_arn(self.region, self.account_id, self.name)
+
+
+class KeyTag(models.Model):
+    key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="tags")
+    tag_key = models.CharField(max_length=128)
+    tag_value = models.CharField(max_length=256, blank=True)
+
+    class Meta:
+        ordering = ["key_id", "tag_key"]
+        constraints = [models.UniqueConstraint(fields=["key", "tag_key"], name="tag_key_unique_per_key")]
+
+    def __str__(self):
+        return f"{self.tag_key}={self.tag_value}"
+
+
+class Grant(models.Model):
+    grant_id = models.CharField(primary_key=True, max_length=64)
+    key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="grants")
+    name = models.CharField(max_length=256, blank=True)
+    grantee_principal = models.CharField(max_length=256)
+    retiring_principal = models.CharField(max_length=256, blank=True)
+    operations = models.JSONField()
+    constraints = models.JSONField(null=True, blank=True)
+    issuing_account = models.CharField(max_length=12)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key_id", "created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(grant_id__regex=r"^[0-9a-f]{64}$"), name="grant_id_format"),
+        ]
+        indexes = [models.Index(fields=["retiring_principal"]), models.Index(fields=["grantee_principal"])]
+
+    def __str__(self):
+        return self.grant_id
