@@ -1,9 +1,9 @@
-"""Console pages. The AWS endpoint (POST /) is wired in here too, by the keys.api dispatcher."""
+"""The console's pages, and POST / (the AWS endpoint) on the same URL as the console's home."""
 
 from django.urls import path
 
-from kmsconsole import views
+from awsapi.endpoint import AwsEndpoint
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", AwsEndpoint.as_view(), name="home"),
 ]

@@ -1,0 +1,66 @@
+"""The AWS endpoint: POST / on the console's host, exactly like a regional AWS endpoint.
+
+Routing (CONTRACT §2): X-Amz-Target TrentService.<Op> -> KMS and CloudTrail's target -> CloudTrail,
+both AWS JSON 1.1; a form-encoded Action=...&Version=2011-06-15 signed for "sts" -> STS (Query, XML).
+Every request is authenticated with SigV4 before anything else happens.
+"""
+
+from rest_framework.views import APIView
+
+from accounts.authn import authenticate
+from awsapi import errors, json_protocol
+from awsapi.dispatch import Call, execute, lookup
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "127.0.0.1")
+
+
+class AwsEndpoint(APIView):
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = []
+
+    def get(self, request):
+        from kmsconsole.views import home
+
+        return home(request._request)
+
+    def post(self, request):
+        django_request = request._request
+        request_id = getattr(django_request, "request_id", "")
+        target = django_request.headers.get("X-Amz-Target")
+        if target is None:
+            from awsapi import query_protocol
+
+            return query_protocol.handle(django_request, request_id)
+        return handle_json(django_request, target, request_id)
+
+
+def handle_json(request, target: str, request_id: str):
+    body = request.body
+    try:
+        route = json_protocol.parse_target(target)
+        expected_service = route[0] if route else None
+        auth = authenticate(request, body=body, expected_service=expected_service)
+        if route is None or lookup(*route) is None:
+            raise errors.UnknownOperationException("")
+        service, operation = route
+        wire_body = json_protocol.parse_body(body)
+    except errors.AwsError as error:
+        return json_protocol.error_response(error, request_id)
+    call = Call(
+        principal=auth.principal,
+        region=auth.region,
+        service=service,
+        operation=operation,
+        params={},
+        request_id=request_id,
+        source_ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    try:
+        result = execute(call, wire_body=wire_body)
+    except errors.AwsError as error:
+        return json_protocol.error_response(error, request_id)
+    return json_protocol.success_response(service, operation, result, request_id)

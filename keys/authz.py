@@ -1,0 +1,120 @@
+"""The one bridge between the database and the policy engine.
+
+It gathers what a decision needs (the key policy, the caller's IAM policies and session policy, the
+grants on the key, the request's condition keys), asks policies.engine, remembers the decision on the
+call (the console and the audit trail explain it) and raises AccessDeniedException when it denies.
+"""
+
+from django.db.models import Q
+
+from awsapi import errors
+from keys.models import Grant, Key
+from policies.engine import AccessRequest, GrantView, evaluate_identity_access, evaluate_key_access
+from policies.grammar import parse_policy_cached
+
+# Operations whose requests carry kms:GrantIsForAWSResource; a direct call is never "for an AWS resource".
+_GRANT_MANAGEMENT_ACTIONS = {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
+
+
+def request_context(call, key: Key | None, action: str, extra: dict | None = None,
+                    encryption_context: dict | None = None) -> dict:
+    context = {
+        "aws:SourceIp": call.source_ip,
+        "aws:SecureTransport": False,
+        "aws:RequestedRegion": call.region,
+        "aws:ViaAWSService": False,
+    }
+    if key is not None:
+        context.update({
+            "kms:KeySpec": key.key_spec,
+            "kms:KeyUsage": key.key_usage,
+            "kms:KeyOrigin": key.origin,
+            "kms:MultiRegion": False,
+            "kms:ResourceAliases": [a.name for a in key.aliases.all()],
+        })
+        for tag in key.tags.all():
+            context[f"aws:ResourceTag/{tag.tag_key}"] = tag.tag_value
+    if call.requested_alias:
+        context["kms:RequestAlias"] = call.requested_alias
+    if action in _GRANT_MANAGEMENT_ACTIONS:
+        context["kms:GrantIsForAWSResource"] = False
+    if encryption_context is not None:
+        context["kms:EncryptionContextKeys"] = sorted(encryption_context)
+        for name, value in encryption_context.items():
+            context[f"kms:EncryptionContext:{name}"] = value
+    if extra:
+        context.update(extra)
+    return context
+
+
+def _grants_for(principal, key: Key) -> list[GrantView]:
+    # Only grants that could name this caller: its own ARN, its role's ARN, or its account.
+    names = {principal.arn, principal.account.root_arn}
+    if principal.role is not None:
+        names.add(principal.role.arn)
+    grants = Grant.objects.filter(Q(key=key) & Q(grantee_principal__in=names))
+    return [
+        GrantView(
+            grant_id=g.grant_id,
+            grantee_principal=g.grantee_principal,
+            operations=frozenset(g.operations),
+            constraints=g.constraints or None,
+            retiring_principal=g.retiring_principal or None,
+        )
+        for g in grants
+    ]
+
+
+def authorize_key(call, key: Key, action: str, *, extra_context: dict | None = None,
+                  encryption_context: dict | None = None):
+    """Decide whether the call's principal may perform `action` on `key`; raise AccessDenied if not."""
+    principal = call.principal
+    call.add_resource(key.arn, key.account_id)
+    request = AccessRequest(
+        caller=principal.caller(),
+        action=action,
+        resource_arn=key.arn,
+        resource_account=key.account_id,
+        region=call.region,
+        context=request_context(call, key, action, extra_context, encryption_context),
+        encryption_context=encryption_context,
+    )
+    decision = evaluate_key_access(
+        request,
+        key_policy=parse_policy_cached(key.policy),
+        key_account=key.account_id,
+        key_region=key.region,
+        identity_policies=principal.identity_policies(),
+        session_policy=principal.session_policy(),
+        grants=_grants_for(principal, key),
+        caller_region_enabled=principal.account.region_enabled(key.region),
+    )
+    call.decisions.append(decision)
+    if not decision.allowed:
+        raise errors.AccessDeniedException(decision.access_denied_message(), decision=decision)
+    return decision
+
+
+def authorize_account_action(call, action: str, resource_arn: str = "*", *, extra_context: dict | None = None):
+    """Actions with no key to ask (CreateKey, ListKeys, GenerateRandom, LookupEvents...): IAM alone decides.
+
+    The account root user is not subject to IAM policies and may do all of these in its own account.
+    """
+    principal = call.principal
+    request = AccessRequest(
+        caller=principal.caller(),
+        action=action,
+        resource_arn=resource_arn,
+        resource_account=principal.account_id,
+        region=call.region,
+        context=request_context(call, None, action, extra_context),
+    )
+    decision = evaluate_identity_access(
+        request,
+        identity_policies=principal.identity_policies(),
+        session_policy=principal.session_policy(),
+    )
+    call.decisions.append(decision)
+    if not decision.allowed:
+        raise errors.AccessDeniedException(decision.access_denied_message(), decision=decision)
+    return decision
