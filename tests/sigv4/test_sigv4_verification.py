@@ -361,6 +361,12 @@ def test_exactly_five_minutes_either_way_is_still_accepted():
     check_clock_skew(signed, at("20240820T230500Z").replace(tzinfo=None))  # naive means UTC
 
 
+def test_one_second_past_five_minutes_is_refused():
+    signed = signed_at("20240820T230000Z")
+    expect("expired", check_clock_skew, signed, at("20240820T230501Z"))
+    expect("not_yet_current", check_clock_skew, signed, at("20240820T225459Z"))
+
+
 def test_a_longer_window_is_reported_in_the_message():
     error = expect(
         "expired", check_clock_skew, signed_at("20240820T230000Z"), at("20240820T232000Z"), window=timedelta(minutes=15)
