@@ -49,7 +49,7 @@ def authenticate(request, *, body: bytes, expected_service: str | None = None) -
     except sigv4.SigV4Error as err:
         raise _as_aws_error(err) from None
     if not is_known_region(signed.region):
-        raise errors.InvalidSignatureException(f"Credential should be scoped to a valid Region, not '{signed.region}'.")
+        raise _as_aws_error(sigv4.SigV4Error.invalid_region(signed.region))
     try:
         sigv4.check_clock_skew(signed, timezone.now())
     except sigv4.SigV4Error as err:

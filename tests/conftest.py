@@ -9,7 +9,12 @@ from django.conf import settings
 
 
 def pytest_report_header(config):
-    db = settings.DATABASES["default"]
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        db = settings.DATABASES["default"]
+    except ImproperlyConfigured:  # pure tests run with -p no:django have no settings
+        return "database: none (Django not configured)"
     where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"{db.get('HOST') or 'socket'}:{db.get('PORT') or ''}/{db['NAME']}"
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {where}"
 
