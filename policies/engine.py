@@ -293,6 +293,9 @@ class _ResourceScan:
     def allows(self) -> list[Statement]:
         return self.direct + self.session + self.account
 
+    def kind_of(self, statement: Statement) -> int:
+        return SESSION if statement in self.session else ACCOUNT if statement in self.account else DIRECT
+
 
 def _scan_resource_policy(policy: Policy, prefix: str, scope: _Scope, check_resource: bool) -> _ResourceScan:
     scan = _ResourceScan(prefix)
@@ -474,11 +477,28 @@ def evaluate_key_access(request: AccessRequest, *, key_policy: Policy, key_accou
     via_grant = any(k == SESSION or session_ok for _, k in direct_grants) or (
         bool(account_grants) and identity_ok and session_ok)
 
-    id_reasons = [_policy_reason(src, s, action) for src, s in id_allows + session_allows]
+    id_reasons = [_policy_reason(src, s, action) for src, s in id_allows]
+    session_reasons = [_policy_reason(src, s, action) for src, s in session_allows]
     grant_reasons = [_grant_reason(g, k) for g, k in grant_hits]
-    reasons = _resource_reasons(key_scan, action) + id_reasons + grant_reasons
 
     if via_key_policy_alone or via_iam or via_grant:
+        # Reasons name only what opened the door, path by path.
+        reasons: list[Reason] = []
+        if via_key_policy_alone:
+            reasons += [_kp_reason("key-policy", s, SESSION, action) for s in key_scan.session]
+            if session_ok:
+                reasons += [_kp_reason("key-policy", s, DIRECT, action) for s in key_scan.direct]
+        if via_iam:
+            reasons += [_kp_reason("key-policy", s, key_scan.kind_of(s), action) for s in delegating]
+            reasons += id_reasons
+        if via_grant:
+            reasons += [_grant_reason(g, k) for g, k in direct_grants if k == SESSION or session_ok]
+            if identity_ok and session_ok:
+                reasons += [_grant_reason(g, k) for g, k in account_grants]
+                reasons += [r for r in id_reasons if r not in reasons]
+        if session_policy is not None and session_ok:
+            reasons += session_reasons
+        reasons = list(dict.fromkeys(reasons))
         parts = []
         if via_key_policy_alone:
             named = (key_scan.session or key_scan.direct)[0]
@@ -497,7 +517,8 @@ def evaluate_key_access(request: AccessRequest, *, key_policy: Policy, key_accou
             parts.append(f"grant {grant_hits[0][0].grant_id} gives {caller.describe()} {action}")
         return decide(Effect.ALLOW, reasons, "Allowed: " + "; ".join(parts) + ".")
 
-    # 4. Implicit deny: say which half is missing.
+    # 4. Implicit deny: say which half is missing; the reasons are the partial permissions.
+    reasons = _resource_reasons(key_scan, action) + id_reasons + session_reasons + grant_reasons
     has_resource_side = bool(key_scan.allows) or bool(grant_hits)
     direct_path = (not cross and bool(key_scan.direct)) or bool(direct_grants)
     if not has_resource_side:

@@ -23,7 +23,7 @@ _IAM_ONLY = frozenset("kms:" + op for op in IAM_ONLY_OPERATIONS)
 _CROSS = frozenset("kms:" + op for op in CROSS_ACCOUNT_OPERATIONS)
 
 
-def validate_policy(document: str | dict, *, policy_type: str, key_account: str | None = None,
+def validate_policy(document: str | dict, policy_type: str, *, key_account: str | None = None,
                     principal_exists: Callable[[str], bool] | None = None,
                     key_policy: Policy | None = None) -> list[Finding]:
     """All findings for `document` read as `policy_type` ("KEY_POLICY" | "IDENTITY_POLICY" | "TRUST_POLICY").
