@@ -56,7 +56,8 @@ def check_key(entry, path: str, account_id, region_enabled, problems: Problems) 
         elif not region_enabled(region):
             problems.add(
                 at(path, "region"),
-                f"region {region!r} is not enabled in account {account_id} (opt-in regions must be listed in enabled_regions)",
+                f"region {region!r} is not enabled in {f'account {account_id}' if account_id else 'this account'} "
+                "(opt-in regions must be listed in enabled_regions)",
             )
     if "id" in fields:
         if KEY_ID.fullmatch(fields["id"]):
