@@ -12,6 +12,8 @@ class AuditEvent(models.Model):
     event_name = models.CharField(max_length=64)
     read_only = models.BooleanField()
     principal_arn = models.CharField(max_length=2048, blank=True)
+    # The caller's account: differs from recipient_account in the key owner's copy of a cross-account call.
+    caller_account = models.CharField(max_length=12, default="")
     username = models.CharField(max_length=128, blank=True)
     access_key_id = models.CharField(max_length=20, blank=True)
     resource_type = models.CharField(max_length=64, blank=True)

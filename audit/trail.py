@@ -2,7 +2,13 @@
 
 awsapi.dispatch.execute calls record_call for every call, from the API or the console, allowed or
 denied. A successful call on another account's key is written to both accounts (same requestID and
-sharedEventID, own eventID); a denied one only to the caller's account, as CloudTrail does.
+sharedEventID, own eventID); a denied one only to the caller's account, as CloudTrail does
+(reference kms.md §8.1–§8.2).
+
+What never reaches a record: plaintext, ciphertext, key material, signatures, MACs, grant tokens,
+passwords, secret access keys and session tokens. Request members are copied through botocore's
+model (blobs and members marked sensitive are dropped at any depth), and any member whose name says
+it is a secret is dropped whatever the model says, in requests and responses alike.
 """
 
 import uuid
@@ -13,13 +19,17 @@ from audit.models import AuditEvent
 from awsapi import errors, shapes
 
 EVENT_VERSION = "1.11"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-# Request members that are never recorded, whatever the service model says: secrets and tokens.
+# Request members that are never recorded, whatever the service model says.
 _NEVER_RECORDED = {
     "Plaintext", "CiphertextBlob", "Message", "Signature", "Mac", "GrantTokens", "GrantToken",
     "PublicKey", "SecretAccessKey", "SessionToken", "Password", "TokenCode", "PrivateKeyPlaintext",
-    "Recipient",
+    "Recipient", "NextToken", "SharedSecret", "CiphertextForRecipient", "KeyMaterial",
+    "EncryptedKeyMaterial", "ImportToken",
 }
+# Fragments of member names that mark a secret in any casing (console-only operations have no model).
+_SECRET_NAME_FRAGMENTS = ("password", "secret", "token", "plaintext", "ciphertext", "privatekey")
 # Crypto operations whose records always carry the encryption algorithm, even when not sent.
 _RECORDS_ALGORITHM = {"Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncrypt"}
 
@@ -28,34 +38,87 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def _camel_keys(value):
-    if isinstance(value, dict):
-        return {_camel(k) if k[:1].isupper() else k: _camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel_keys(v) for v in value]
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return None  # blobs never reach a record
-    if hasattr(value, "isoformat"):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+def looks_secret(name: str) -> bool:
+    lowered = name.lower()
+    return name in _NEVER_RECORDED or any(fragment in lowered for fragment in _SECRET_NAME_FRAGMENTS)
+
+
+def _is_blob(value) -> bool:
+    return isinstance(value, (bytes, bytearray, memoryview))
+
+
+def _hidden_member(name: str, member) -> bool:
+    if looks_secret(name) or member.metadata.get("sensitive") or member.type_name == "blob":
+        return True
+    return member.type_name == "list" and (member.member.metadata.get("sensitive") or member.member.type_name == "blob")
+
+
+def _modelled_value(shape, value):
+    """A request value as CloudTrail writes it, walking botocore's shape: structure members in
+    camelCase, map keys (encryption contexts, tags) exactly as the caller wrote them."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return None
+        out = {}
+        for name, item in value.items():
+            member = shape.members.get(name)
+            if item is None or member is None or _hidden_member(name, member):
+                continue
+            out[_camel(name)] = _modelled_value(member, item)
+        return out
+    if kind == "list":
+        return [_modelled_value(shape.member, item) for item in value] if isinstance(value, (list, tuple)) else None
+    if kind == "map":
+        if not isinstance(value, dict) or shape.value.metadata.get("sensitive"):
+            return None
+        return {key: _modelled_value(shape.value, item) for key, item in value.items()}
+    return _plain_value(value)
+
+
+def _plain_value(value):
+    if _is_blob(value):
+        return None
+    if hasattr(value, "strftime"):
+        return value.strftime(TIME_FORMAT)
     return value
 
 
+def _unmodelled_value(value):
+    """Console-only operations: camelCase keys, and any secret-looking member dropped at any depth."""
+    if isinstance(value, dict):
+        return {
+            (_camel(key) if key[:1].isupper() else key): _unmodelled_value(item)
+            for key, item in value.items()
+            if item is not None and not _is_blob(item) and not looks_secret(key)
+        }
+    if isinstance(value, (list, tuple)):
+        return [_unmodelled_value(item) for item in value]
+    return _plain_value(value)
+
+
 def request_parameters(call, spec) -> dict | None:
-    hidden = _NEVER_RECORDED | (shapes.sensitive_members(call.service, call.operation) if spec.modelled else set())
-    params = {}
-    for name, value in (call.params or {}).items():
-        if name in hidden or value is None:
-            continue
-        if name == "EncryptionContext":
-            params["encryptionContext"] = dict(value)  # keys stay as the caller wrote them
-            continue
-        params[_camel(name)] = _camel_keys(value)
+    op = shapes.operation_model(call.service, call.operation) if spec.modelled else None
+    if op is not None and op.input_shape is not None:
+        params = _modelled_value(op.input_shape, call.params or {}) or {}
+    else:
+        params = _unmodelled_value(call.params or {})
     if call.service == "kms" and call.operation in _RECORDS_ALGORITHM:
         params.setdefault("encryptionAlgorithm", "SYMMETRIC_DEFAULT")
     return params or None
 
 
-def user_identity(principal, *, via_console: bool) -> dict:
+def scrub(value):
+    """Drop secret-looking members from an operation's responseElements, at any depth."""
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items() if not looks_secret(key) and not _is_blob(item)}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    return _plain_value(value)
+
+
+def user_identity(principal) -> dict:
+    """The caller's full identity, as its own account's copy shows it (kms.md §8.1)."""
     identity = {
         "type": principal.kind,
         "principalId": principal.principal_id,
@@ -68,7 +131,7 @@ def user_identity(principal, *, via_console: bool) -> dict:
         identity["userName"] = principal.username
     if principal.kind == "AssumedRole":
         session, role = principal.session, principal.session.role
-        identity["sessionContext"] = {
+        context = {
             "sessionIssuer": {
                 "type": "Role",
                 "principalId": role.unique_id,
@@ -78,21 +141,24 @@ def user_identity(principal, *, via_console: bool) -> dict:
             },
             "webIdFederationData": {},
             "attributes": {
-                "creationDate": session.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "creationDate": session.created_at.strftime(TIME_FORMAT),
                 "mfaAuthenticated": "false",
             },
         }
-    if via_console:
-        identity["sessionCredentialFromConsole"] = "true"
+        if session.source_identity:
+            context["sourceIdentity"] = session.source_identity
+        identity["sessionContext"] = context
     return identity
 
 
-def _owner_identity(principal) -> dict:
-    # The key owner's copy names the caller only by account and principal id (kms.md §8.2).
+def owner_identity(principal) -> dict:
+    # The key owner's copy names the caller only by account and principal id (kms.md §8.2): no ARN,
+    # no access key id, no session context.
     return {"type": "AWSAccount", "principalId": principal.principal_id, "accountId": principal.account_id}
 
 
 def lookup_username(principal) -> str:
+    """LookupEvents' Username: the user name, the role session name, or "root"."""
     if principal.kind == "IAMUser":
         return principal.username
     if principal.kind == "AssumedRole":
@@ -100,8 +166,25 @@ def lookup_username(principal) -> str:
     return "root"
 
 
-def record_call(call, spec, *, error: errors.AwsError | None) -> list[AuditEvent]:
-    now = timezone.now()
+def _denial_explanation(call, error, caller_account: str) -> dict | None:
+    """The engine's reasons for a same-account denial. A cross-account denial never carries them:
+    they would describe the other account's key policy."""
+    decision = error.decision or (call.decisions[-1] if call.decisions else None)
+    if decision is None or getattr(decision, "cross_account", True):
+        return None
+    if any(resource.account_id != caller_account for resource in call.resources):
+        return None
+    return {
+        "policyEvaluation": {
+            "explanation": decision.explanation,
+            "reasons": [reason.source for reason in decision.reasons],
+        }
+    }
+
+
+def build_records(call, spec, *, error: errors.AwsError | None, now=None) -> list[AuditEvent]:
+    """The AuditEvent rows of one call: one per recipient account (unsaved)."""
+    now = now or timezone.now()
     principal = call.principal
     caller_account = principal.account_id
     denied = isinstance(error, errors.AccessDeniedException)
@@ -112,14 +195,14 @@ def record_call(call, spec, *, error: errors.AwsError | None) -> list[AuditEvent
 
     base = {
         "eventVersion": EVENT_VERSION,
-        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventTime": now.strftime(TIME_FORMAT),
         "eventSource": call.event_source,
         "eventName": call.operation,
         "awsRegion": call.region,
         "sourceIPAddress": call.source_ip,
         "userAgent": call.user_agent,
         "requestParameters": request_parameters(call, spec),
-        "responseElements": call.response_elements if error is None else None,
+        "responseElements": scrub(call.response_elements) if error is None and call.response_elements else None,
         "requestID": call.request_id,
         "readOnly": spec.read_only,
         "resources": [{"accountId": r.account_id, "type": r.type, "ARN": r.arn} for r in call.resources],
@@ -129,22 +212,26 @@ def record_call(call, spec, *, error: errors.AwsError | None) -> list[AuditEvent
     }
     if error is not None:
         base["errorCode"] = "AccessDenied" if denied else error.code
-        base["errorMessage"] = error.message
-    base.update(call.extra_record_fields)
+        if error.message:
+            base["errorMessage"] = error.message
+    if call.via_console:
+        base["sessionCredentialFromConsole"] = "true"
+    base.update(scrub(call.extra_record_fields))
+    explanation = _denial_explanation(call, error, caller_account) if denied else None
 
     resource = call.resources[0] if call.resources else None
     rows = []
     for recipient in recipients:
+        own_copy = recipient == caller_account
         event_id = uuid.uuid4()
         record = dict(base)
-        record["userIdentity"] = (
-            user_identity(principal, via_console=call.via_console)
-            if recipient == caller_account else _owner_identity(principal)
-        )
+        record["userIdentity"] = user_identity(principal) if own_copy else owner_identity(principal)
         record["eventID"] = str(event_id)
         record["recipientAccountId"] = recipient
         if shared_event_id:
             record["sharedEventID"] = str(shared_event_id)
+        if explanation:
+            record["additionalEventData"] = explanation
         rows.append(AuditEvent(
             event_id=event_id,
             recipient_account=recipient,
@@ -153,9 +240,11 @@ def record_call(call, spec, *, error: errors.AwsError | None) -> list[AuditEvent
             event_source=call.event_source,
             event_name=call.operation,
             read_only=spec.read_only,
-            principal_arn=principal.arn,
-            username=lookup_username(principal),
-            access_key_id=principal.access_key_id,
+            # The owner's copy is searchable only by what its record shows of the caller.
+            principal_arn=principal.arn if own_copy else "",
+            caller_account=caller_account,
+            username=lookup_username(principal) if own_copy else "",
+            access_key_id=principal.access_key_id if own_copy else "",
             resource_type=resource.type if resource else "",
             resource_arn=resource.arn if resource else "",
             error_code=record.get("errorCode", ""),
@@ -163,5 +252,10 @@ def record_call(call, spec, *, error: errors.AwsError | None) -> list[AuditEvent
             shared_event_id=shared_event_id,
             record=record,
         ))
+    return rows
+
+
+def record_call(call, spec, *, error: errors.AwsError | None) -> list[AuditEvent]:
+    rows = build_records(call, spec, error=error)
     AuditEvent.objects.bulk_create(rows)
     return rows
