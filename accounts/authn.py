@@ -63,7 +63,7 @@ def authenticate(request, *, body: bytes, expected_service: str | None = None) -
     )
     if access_key is None or access_key.status != AccessKey.ACTIVE:
         raise errors.UnrecognizedClientException(INVALID_TOKEN)
-    if access_key.session is not None:
+    if access_key.session is not None or access_key.expires_at is not None:
         _check_session_token(access_key, signed.security_token)
 
     try:
@@ -88,11 +88,13 @@ def authenticate(request, *, body: bytes, expected_service: str | None = None) -
 
 
 def _check_session_token(access_key: AccessKey, token: str | None):
-    session = access_key.session
+    # Role-session keys keep token and expiry on the RoleSession; GetSessionToken keys on themselves.
+    session = access_key.session or access_key
+    expected = access_key.session.token_digest if access_key.session else access_key.session_token_digest
     if not token:
         raise errors.UnrecognizedClientException(INVALID_TOKEN)
     digest = hashlib.sha256(token.encode()).hexdigest()
-    if not hmac.compare_digest(digest, session.token_digest):
+    if not hmac.compare_digest(digest, expected):
         raise errors.UnrecognizedClientException(INVALID_TOKEN)
     if session.expires_at <= timezone.now():
         raise errors.ExpiredTokenException(EXPIRED_TOKEN)

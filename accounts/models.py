@@ -235,6 +235,10 @@ class AccessKey(models.Model):
     secret_sealed = models.BinaryField()
     status = models.CharField(max_length=8, choices=[(ACTIVE, ACTIVE), (INACTIVE, INACTIVE)], default=ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # GetSessionToken keys (ASIA, for a user or the root) carry their own token and expiry; role-session
+    # keys take both from their RoleSession.
+    session_token_digest = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["access_key_id"]
@@ -245,8 +249,8 @@ class AccessKey(models.Model):
             ),
             # Session keys are ASIA, long-term keys AKIA, as on AWS.
             models.CheckConstraint(
-                condition=(Q(session__isnull=False) & Q(access_key_id__startswith="ASIA"))
-                | (Q(session__isnull=True) & Q(access_key_id__startswith="AKIA")),
+                condition=((Q(session__isnull=False) | Q(expires_at__isnull=False)) & Q(access_key_id__startswith="ASIA"))
+                | (Q(session__isnull=True) & Q(expires_at__isnull=True) & Q(access_key_id__startswith="AKIA")),
                 name="access_key_prefix_matches_kind",
             ),
         ]

@@ -1,0 +1,185 @@
+"""The AWS Query protocol: STS's form-encoded requests and XML answers (reference kms.md §1.6).
+
+A request is `Action=AssumeRole&Version=2011-06-15&RoleArn=...` with nested members flattened into
+dotted names (`PolicyArns.member.1.arn`, `Tags.member.2.Key`). The botocore model of the service says
+which member is a list, an integer or a timestamp, so decoding and encoding follow it here exactly as
+shapes.py does for JSON; the operation itself runs through dispatch.execute like every other call.
+"""
+
+import datetime as dt
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+from django.http import HttpResponse
+
+from accounts.authn import authenticate
+from awsapi import errors, shapes
+from awsapi.dispatch import Call, execute, lookup
+from awsapi.endpoint import client_ip
+
+SERVICE = "sts"
+API_VERSION = "2011-06-15"
+CONTENT_TYPE = "text/xml"
+
+
+def _namespace() -> str:
+    return shapes.service_model(SERVICE).metadata["xmlNamespace"]
+
+
+def handle(request, request_id: str) -> HttpResponse:
+    body = request.body
+    try:
+        form = parse_form(body)
+        auth = authenticate(request, body=body, expected_service=SERVICE)
+        action = form.get("Action", "")
+        if form.get("Version") != API_VERSION or lookup(SERVICE, action) is None \
+                or shapes.operation_model(SERVICE, action) is None:
+            raise errors.UnknownOperationException(
+                f"Could not find operation {action} for version {form.get('Version', 'NO_VERSION_SPECIFIED')}")
+        params = decode_input(action, form)
+    except errors.AwsError as error:
+        return error_response(error, request_id)
+    call = Call(
+        principal=auth.principal,
+        region=auth.region,
+        service=SERVICE,
+        operation=action,
+        params=params,
+        request_id=request_id,
+        source_ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    try:
+        result = execute(call)
+    except errors.AwsError as error:
+        return error_response(error, request_id)
+    return success_response(action, result, request_id)
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.SerializationException("The request body is not valid UTF-8.") from None
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+# ---- form -> Python values, driven by the model ------------------------------------------------------
+
+def decode_input(operation: str, form: dict[str, str]) -> dict:
+    """Rebuild the operation's input from the flattened form members; unknown members are ignored."""
+    shape = shapes.operation_model(SERVICE, operation).input_shape
+    if shape is None:
+        return {}
+    return _decode_structure(shape, form, "") or {}
+
+
+def _member_name(name: str, member) -> str:
+    return member.serialization.get("name", name)
+
+
+def _decode_structure(shape, form, prefix):
+    decoded = {}
+    for name, member in shape.members.items():
+        key = _member_name(name, member)
+        value = _decode_value(member, form, f"{prefix}.{key}" if prefix else key)
+        if value is not None:
+            decoded[name] = value
+    return decoded or None
+
+
+def _has_prefix(form, prefix) -> bool:
+    dotted = prefix + "."
+    return any(k == prefix or k.startswith(dotted) for k in form)
+
+
+def _decode_value(shape, form, key):
+    kind = shape.type_name
+    if kind == "structure":
+        return _decode_structure(shape, form, key) if _has_prefix(form, key) else None
+    if kind == "list":
+        if key in form and form[key] == "":
+            return []  # botocore sends an empty list as "Name="
+        item_prefix = key if shape.serialization.get("flattened") else f"{key}.member"
+        items, index = [], 1
+        while _has_prefix(form, f"{item_prefix}.{index}"):
+            items.append(_decode_value(shape.member, form, f"{item_prefix}.{index}"))
+            index += 1
+        return items if index > 1 else None
+    if kind == "map":
+        entries, index = {}, 1
+        while _has_prefix(form, f"{key}.entry.{index}"):
+            k = form.get(f"{key}.entry.{index}.key")
+            entries[k] = _decode_value(shape.value, form, f"{key}.entry.{index}.value")
+            index += 1
+        return entries if index > 1 else None
+    if key not in form:
+        return None
+    raw = form[key]
+    if kind in ("integer", "long"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise errors.ValidationException(
+                f"1 validation error detected: Value '{raw}' at '{key}' failed to satisfy constraint: "
+                "Member must be a number") from None
+    if kind == "boolean":
+        return raw.lower() == "true"
+    if kind == "timestamp":
+        try:
+            return dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.ValidationException(f"Invalid timestamp for {key}") from None
+    return raw
+
+
+# ---- Python values -> XML -------------------------------------------------------------------------------
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _encode(shape, value) -> str:
+    kind = shape.type_name
+    if kind == "structure":
+        return "".join(
+            f"<{_member_name(name, member)}>{_encode(member, value[name])}</{_member_name(name, member)}>"
+            for name, member in shape.members.items() if value.get(name) is not None
+        )
+    if kind == "list":
+        return "".join(f"<member>{_encode(shape.member, item)}</member>" for item in value)
+    if kind == "timestamp":
+        return _timestamp(value) if isinstance(value, dt.datetime) else escape(str(value))
+    if kind == "boolean":
+        return "true" if value else "false"
+    return escape(str(value))
+
+
+def success_response(operation: str, result: dict, request_id: str) -> HttpResponse:
+    output = shapes.operation_model(SERVICE, operation).output_shape
+    inner = _encode(output, result or {}) if output is not None else ""
+    wrapper = (output.serialization.get("resultWrapper") if output is not None else None) or f"{operation}Result"
+    body = (
+        f'<{operation}Response xmlns="{_namespace()}">\n'
+        f"  <{wrapper}>{inner}</{wrapper}>\n"
+        f"  <ResponseMetadata><RequestId>{escape(request_id)}</RequestId></ResponseMetadata>\n"
+        f"</{operation}Response>\n"
+    )
+    response = HttpResponse(body, content_type=CONTENT_TYPE)
+    response["x-amzn-RequestId"] = request_id
+    return response
+
+
+def error_response(error: errors.AwsError, request_id: str) -> HttpResponse:
+    code = error.query_code or error.code
+    status = error.query_status or error.status
+    body = (
+        f'<ErrorResponse xmlns="{_namespace()}">\n'
+        f"  <Error><Type>{'Receiver' if status >= 500 else 'Sender'}</Type><Code>{escape(code)}</Code>"
+        f"<Message>{escape(error.message)}</Message></Error>\n"
+        f"  <RequestId>{escape(request_id)}</RequestId>\n"
+        f"</ErrorResponse>\n"
+    )
+    response = HttpResponse(body, content_type=CONTENT_TYPE, status=status)
+    response["x-amzn-RequestId"] = request_id
+    return response
