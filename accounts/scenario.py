@@ -206,11 +206,14 @@ def _check_role(entry, path: str, account_id, problems: Problems) -> None:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _update(obj, loading, **values) -> None:
-    """Save `obj` only when a value really differs, so that reloading the same file writes nothing."""
+def _update(obj, loading, changed_already=(), **values) -> None:
+    """Save `obj` only when a value really differs, so that reloading the same file writes nothing.
+
+    `changed_already` names fields the caller has set itself (a new password hash, a new sealed secret)."""
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     for name in changed:
         setattr(obj, name, values[name])
+    changed += list(changed_already)
     if changed:
         obj.save(update_fields=changed)
         loading.count_updated(obj)
@@ -232,11 +235,7 @@ def apply_account(entry: dict, path: str, loading) -> Account:
     for field in ("alias", "email"):
         if field in entry:
             values[field] = entry[field]
-    password = entry.get("root_password")
-    if password and not account.check_root_password(password):
-        account.set_root_password(password)
-        values["root_password"] = account.root_password
-    _update(account, loading, **values)
+    _update(account, loading, changed_already=_set_password(account, entry.get("root_password")), **values)
 
     _apply_access_keys(entry.get("root_access_keys", []), at(path, "root_access_keys"), account, None, loading)
     policies = _apply_managed_policies(entry.get("managed_policies", []), path, account, loading)
@@ -247,6 +246,18 @@ def apply_account(entry: dict, path: str, loading) -> Account:
     for index, key in enumerate(entry.get("keys", [])):
         key_scenario.apply_key(key, at(at(path, "keys"), index), account, index, loading)
     return account
+
+
+def _set_password(principal, raw: str | None) -> list[str]:
+    """Hash a declared password unless the stored hash already matches it (a fresh salt would be a change)."""
+    if isinstance(principal, Account):
+        if raw and not principal.check_root_password(raw):
+            principal.set_root_password(raw)
+            return ["root_password"]
+    elif raw and not principal.check_console_password(raw):
+        principal.set_console_password(raw)
+        return ["console_password"]
+    return []
 
 
 def _apply_managed_policies(entries: list, path: str, account: Account, loading) -> dict[str, IamPolicy]:
@@ -279,11 +290,7 @@ def _apply_user(entry: dict, path: str, account: Account, policies: dict, loadin
     values = {"path": entry["path"]} if "path" in entry else {}
     if "tags" in entry:
         values["tags"] = dict(entry["tags"])
-    password = entry.get("console_password")
-    if password and not user.check_console_password(password):
-        user.set_console_password(password)
-        values["console_password"] = user.console_password
-    _update(user, loading, **values)
+    _update(user, loading, changed_already=_set_password(user, entry.get("console_password")), **values)
     _apply_inline_policies(entry.get("inline_policies", {}), user.inline_policies, {"user": user}, loading)
     _attach_managed_policies(entry, path, user, policies, loading)
     _apply_access_keys(entry.get("access_keys", []), at(path, "access_keys"), account, user, loading)
@@ -368,10 +375,11 @@ def _apply_access_keys(entries: list, path: str, account: Account, user: IamUser
         if key.account_id != account.id or key.user_id != (user.pk if user else None) or key.session_id:
             loading.fail(at(entry_path, "access_key_id"), f"{key_id!r} already belongs to {_owner_arn(key)}")
         values = {"status": entry["status"]} if "status" in entry else {}
+        changed_already = []
         if secret is not None and not _has_secret(key, secret):
             key.secret_access_key = secret
-            values["secret_sealed"] = key.secret_sealed
-        _update(key, loading, **values)
+            changed_already.append("secret_sealed")
+        _update(key, loading, changed_already=changed_already, **values)
 
 
 def _has_secret(key: AccessKey, secret: str) -> bool:
