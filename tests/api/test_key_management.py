@@ -164,7 +164,7 @@ def test_update_key_description(kms):
 
 def test_unsupported_operations_say_so(kms):
     client = kms()
-    code, message = error_of(client.create_custom_key_store, CustomKeyStoreName="store", CloudHsmClusterId="cluster-1234567abcd",
+    code, message = error_of(client.create_custom_key_store, CustomKeyStoreName="store", CloudHsmClusterId="cluster-234567abcdef",
                              TrustAnchorCertificate="cert", KeyStorePassword="password1")
     assert code == "UnsupportedOperationException" and "custom key stores" in message
     assert error_of(client.get_parameters_for_import, KeyId=SHARED_KEY_ID, WrappingAlgorithm="RSAES_OAEP_SHA_256",
