@@ -1,10 +1,14 @@
 """keys.store: the standard key policies, and keys created with their first material and policy version."""
 
 import json
+import threading
+
+import pytest
+from django.db import connection, connections
 
 from accounts.models import Account
 from keys import store
-from keys.models import KeyPolicyVersion
+from keys.models import Key, KeyPolicyVersion
 
 ADMIN = "arn:aws:iam::111122223333:user/KeyAdmin"
 
@@ -116,3 +120,26 @@ def test_rotation_adds_material_and_keeps_the_old(db):
     assert rotated.version == 2 and rotated.rotation_type == "ON_DEMAND"
     assert key.current_material.pk == rotated.pk
     assert key.materials.get(version=1).material == first.material != rotated.material
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite serialises writers anyway")
+def test_concurrent_policy_changes_never_lose_a_version():
+    key = new_key()
+    errors = []
+
+    def put_policy(n: int):
+        try:
+            store.set_key_policy(Key.objects.get(pk=key.pk), f'{{"n": {n}}}', f"writer-{n}")
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=put_policy, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(KeyPolicyVersion.objects.filter(key=key).values_list("version", flat=True)) == list(range(1, 10))
