@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
+import urllib.error
+import urllib.parse
+import urllib.request
 from botocore.exceptions import ClientError
 
 from accounts.models import AccessKey
@@ -18,6 +20,15 @@ from tests.sts.conftest import ALICE_KEY, OWNER_ROOT_KEY, credentials_of, role_a
 
 def error_of(excinfo):
     return excinfo.value.response["Error"]
+
+
+def post(url, body: bytes, headers: dict) -> tuple[int, dict, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
 
 
 def test_get_caller_identity_of_the_root_user(sts):
@@ -91,10 +102,11 @@ def test_wrong_secret_is_a_signature_mismatch(sts):
 
 
 def test_unsigned_request_is_refused(live_server, sts_world):
-    response = requests.post(live_server.url + "/", data={"Action": "GetCallerIdentity", "Version": "2011-06-15"})
-    assert response.status_code == 403
-    assert response.headers["Content-Type"].startswith("text/xml")
-    assert "<Code>MissingAuthenticationToken</Code>" in response.text
+    status, headers, text = post(live_server.url + "/", b"Action=GetCallerIdentity&Version=2011-06-15",
+                                 {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    assert status == 403
+    assert headers["Content-Type"].startswith("text/xml")
+    assert "<Code>MissingAuthenticationToken</Code>" in text
 
 
 def test_unknown_action_is_an_invalid_action(sts):
@@ -107,10 +119,10 @@ def test_unknown_action_is_an_invalid_action(sts):
                          data="Action=DeleteEverything&Version=2011-06-15",
                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     SigV4Auth(client._request_signer._credentials, "sts", REGION).add_auth(request)
-    response = requests.post(request.url, data=request.body, headers=dict(request.headers))
-    assert response.status_code == 400
-    assert "<Code>InvalidAction</Code>" in response.text
-    assert "<Type>Sender</Type>" in response.text
+    status, _headers, text = post(request.url, request.body, dict(request.headers))
+    assert status == 400
+    assert "<Code>InvalidAction</Code>" in text
+    assert "<Type>Sender</Type>" in text
 
 
 def test_success_xml_has_the_aws_shape(sts):
