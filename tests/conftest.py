@@ -7,6 +7,8 @@ outsider 777788889999  nobody shares anything with it
 
 from django.conf import settings
 
+pytest_plugins = ["tests.audit.secret_scan"]
+
 
 def pytest_report_header(config):
     from django.core.exceptions import ImproperlyConfigured
