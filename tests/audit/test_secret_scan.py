@@ -21,7 +21,7 @@ def test_the_scan_knows_scenario_secrets_and_spots_one_planted_in_a_record(trail
         record={"requestParameters": {"blob": base64.b64encode(BOB_KEY[1].encode()).decode()}},
     )
     try:
-        assert secret_scan.leaked_secrets(since) == [("Planted", BOB_KEY[1][:4] + "...")]
+        assert [name for name, _ in secret_scan.leaked_secrets(since)] == ["Planted"]
     finally:
         planted.delete()
     assert secret_scan.leaked_secrets(since) == []
