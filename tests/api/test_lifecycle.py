@@ -1,0 +1,88 @@
+"""EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion, and keys past their deletion date."""
+
+import datetime as dt
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from keys.models import Alias, Key
+from tests.api.conftest import NOBODY, SHARED_KEY_ARN, SHARED_KEY_ID, error_of
+
+
+def _state(client):
+    return client.describe_key(KeyId=SHARED_KEY_ID)["KeyMetadata"]
+
+
+def test_disable_and_enable_are_idempotent(kms):
+    client = kms()
+    client.disable_key(KeyId=SHARED_KEY_ID)
+    client.disable_key(KeyId=SHARED_KEY_ARN)
+    assert _state(client)["KeyState"] == "Disabled" and _state(client)["Enabled"] is False
+    client.enable_key(KeyId=SHARED_KEY_ID)
+    client.enable_key(KeyId=SHARED_KEY_ID)
+    assert _state(client)["KeyState"] == "Enabled"
+    assert error_of(client.disable_key, KeyId="alias/shared")[0] == "NotFoundException"
+    assert error_of(kms(NOBODY).disable_key, KeyId=SHARED_KEY_ID)[0] == "AccessDeniedException"
+
+
+def test_schedule_key_deletion_default_window_and_response(kms):
+    client = kms()
+    result = client.schedule_key_deletion(KeyId=SHARED_KEY_ID)
+    assert result["KeyId"] == SHARED_KEY_ARN
+    assert result["KeyState"] == "PendingDeletion" and result["PendingWindowInDays"] == 30
+    assert abs(result["DeletionDate"] - (timezone.now() + dt.timedelta(days=30))) < dt.timedelta(minutes=5)
+    metadata = _state(client)
+    assert metadata["KeyState"] == "PendingDeletion" and metadata["Enabled"] is False
+    assert "DeletionDate" in metadata
+
+
+def test_schedule_key_deletion_window_is_7_to_30_days(kms):
+    for days in (6, 31):
+        code, message = error_of(kms().schedule_key_deletion, KeyId=SHARED_KEY_ID, PendingWindowInDays=days)
+        assert code == "ValidationException" and str(days) in message
+
+
+def test_states_refuse_what_they_must(kms):
+    client = kms()
+    assert error_of(client.cancel_key_deletion, KeyId=SHARED_KEY_ID) == (
+        "KMSInvalidStateException", f"{SHARED_KEY_ARN} is not pending deletion.")
+    client.schedule_key_deletion(KeyId=SHARED_KEY_ID, PendingWindowInDays=7)
+    assert error_of(client.schedule_key_deletion, KeyId=SHARED_KEY_ID) == (
+        "KMSInvalidStateException", f"{SHARED_KEY_ARN} is pending deletion.")
+    assert error_of(client.enable_key, KeyId=SHARED_KEY_ID) == (
+        "KMSInvalidStateException", f"{SHARED_KEY_ARN} is pending deletion.")
+    assert error_of(client.update_key_description, KeyId=SHARED_KEY_ID, Description="x")[0] == \
+        "KMSInvalidStateException"
+
+
+def test_cancel_key_deletion_leaves_the_key_disabled(kms):
+    client = kms()
+    client.schedule_key_deletion(KeyId=SHARED_KEY_ID, PendingWindowInDays=7)
+    assert client.cancel_key_deletion(KeyId=SHARED_KEY_ID)["KeyId"] == SHARED_KEY_ARN
+    metadata = _state(client)
+    assert metadata["KeyState"] == "Disabled" and "DeletionDate" not in metadata
+    client.enable_key(KeyId=SHARED_KEY_ID)
+    assert _state(client)["KeyState"] == "Enabled"
+
+
+def test_a_key_past_its_deletion_date_is_gone(kms):
+    client = kms()
+    client.schedule_key_deletion(KeyId=SHARED_KEY_ID, PendingWindowInDays=7)
+    Key.objects.filter(key_id=SHARED_KEY_ID).update(deletion_date=timezone.now() - dt.timedelta(seconds=1))
+    assert error_of(client.describe_key, KeyId=SHARED_KEY_ID)[0] == "NotFoundException"
+    assert error_of(client.describe_key, KeyId="alias/shared")[0] == "NotFoundException"
+    assert SHARED_KEY_ID not in {k["KeyId"] for k in client.list_keys()["Keys"]}
+    assert not Alias.objects.filter(name="alias/shared").exists()
+    assert not Key.objects.filter(key_id=SHARED_KEY_ID).exists()
+
+
+def test_delete_due_keys_command(kms, capsys):
+    client = kms()
+    waiting = client.create_key()["KeyMetadata"]["KeyId"]
+    client.schedule_key_deletion(KeyId=waiting, PendingWindowInDays=7)
+    client.schedule_key_deletion(KeyId=SHARED_KEY_ID, PendingWindowInDays=7)
+    Key.objects.filter(key_id=SHARED_KEY_ID).update(deletion_date=timezone.now() - dt.timedelta(seconds=1))
+    call_command("delete_due_keys")
+    assert "deleted 1 key(s)" in capsys.readouterr().out
+    assert not Key.objects.filter(key_id=SHARED_KEY_ID).exists()
+    assert Key.objects.filter(key_id=waiting).exists()
