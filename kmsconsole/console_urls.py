@@ -1,9 +1,11 @@
 """The console's pages, and POST / (the AWS endpoint) on the same URL as the console's home."""
 
-from django.urls import path
+from django.urls import include, path
 
 from awsapi.endpoint import AwsEndpoint
 
 urlpatterns = [
     path("", AwsEndpoint.as_view(), name="home"),
+    path("keys/", include("keys.urls")),
+    path("", include("accounts.urls")),
 ]
