@@ -86,3 +86,18 @@ def test_delete_due_keys_command(kms, capsys):
     assert "deleted 1 key(s)" in capsys.readouterr().out
     assert not Key.objects.filter(key_id=SHARED_KEY_ID).exists()
     assert Key.objects.filter(key_id=waiting).exists()
+
+
+def test_demo_key_admin_manages_the_key_and_the_outsider_cannot_see_it(demo, aws):
+    from tests.conftest import DEMO_KEY_ARN, DEMO_KEY_ID, OUTSIDER, OWNER, access_key_of
+
+    admin = aws("kms", access_key_of(demo, OWNER, "KeyAdmin"))
+    admin.disable_key(KeyId=DEMO_KEY_ID)
+    assert admin.describe_key(KeyId="alias/ExampleKey")["KeyMetadata"]["KeyState"] == "Disabled"
+    admin.enable_key(KeyId=DEMO_KEY_ID)
+    eve = aws("kms", access_key_of(demo, OUTSIDER, "Eve"))
+    code, message = error_of(eve.describe_key, KeyId=DEMO_KEY_ARN)
+    assert code == "AccessDeniedException"
+    assert message == (f"User: arn:aws:iam::{OUTSIDER}:user/Eve is not authorized to perform: kms:DescribeKey on "
+                       "this resource because the resource does not exist in this Region, no resource-based "
+                       "policies allow access, or a resource-based policy explicitly denies access")
