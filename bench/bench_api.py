@@ -1,0 +1,390 @@
+"""API benchmark (issue 4, "Speed"): our AWS endpoint against moto's server and against a bare Django view.
+
+    .venv/bin/python bench/bench_api.py [--scale 1.0] [--workers 2] [--threads 4]
+
+(a) The same boto3 workload (Encrypt of 256 bytes, Decrypt, GenerateDataKey, DescribeKey) at concurrency 1, 4
+    and 16 against OUR server (gunicorn kmsconsole.wsgi, PostgreSQL database kms_bench created and migrated
+    here, demo scenario loaded; every call SigV4-verified, policy-evaluated and audited) and against moto's
+    server (moto_server, in memory), alternating between the two, in the same run.
+(b) Pre-signed raw HTTP Encrypt requests (signed up front with botocore) at concurrency 16 over persistent
+    http.client connections, against our endpoint and against bench/floor_app (parse, one AES-GCM, one audit
+    row, same database).
+(c) p99/p50 at concurrency 4.
+
+Everything runs on loopback ports chosen here, with bounded request counts; the servers are stopped at the
+end whatever happens. PostgreSQL comes from BENCH_DATABASE_URL, else DATABASE_URL's server, else
+postgres://postgres@127.0.0.1:5432; the database is always kms_bench (dropped and re-created).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import pathlib
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+VENV_BIN = pathlib.Path(sys.executable).parent
+REGION = "us-west-2"
+DEMO_KEY_ARN = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# The demo's key administrator: IAM kms:* and the key policy's account statement, so every call is allowed by
+# real policy evaluation (key policy + IAM), not short-circuited.
+DEMO_CREDENTIALS = ("AKIADEMOKEYADMIN0001", "demo/KeyAdmin/secret/not-secret/0000001")
+MOTO_CREDENTIALS = ("testing", "testing")
+PLAINTEXT = bytes(range(256))
+OPERATIONS = ("Encrypt", "Decrypt", "GenerateDataKey", "DescribeKey")
+CONCURRENCIES = (1, 4, 16)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Processes
+# ----------------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_database_url() -> str:
+    explicit = os.environ.get("BENCH_DATABASE_URL")
+    if explicit:
+        return explicit
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith("postgres"):
+        parts = urllib.parse.urlsplit(base)
+        return urllib.parse.urlunsplit(parts._replace(path="/kms_bench"))
+    return "postgres://postgres@127.0.0.1:5432/kms_bench"
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def server_environment(database_url: str) -> dict:
+    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_LOG_LEVEL="ERROR", PYTHONPATH=str(REPO))
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+class Servers:
+    """The processes this run started; stop() ends each of them (and only them)."""
+
+    def __init__(self):
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, name: str, command: list[str], env: dict, port: int) -> str:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   start_new_session=True)
+        self.processes.append(process)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return f"http://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not listen on port {port}")
+
+    def stop(self):
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def gunicorn_command(app: str, port: int, workers: int, threads: int) -> list[str]:
+    command = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--log-level", "warning"]
+    if threads > 1:
+        command += ["--threads", str(threads)]
+    return command
+
+
+# ----------------------------------------------------------------------------------------------------------
+# (a) boto3 workload
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    @staticmethod
+    def merge(results: list["Result"]) -> "Result":
+        return Result(sum(r.requests for r in results), sum(r.seconds for r in results),
+                      [x for r in results for x in r.latencies], sum(r.errors for r in results))
+
+
+class Target:
+    """One server with a key to use, and a way to make a call of each workload operation."""
+
+    def __init__(self, name: str, url: str, credentials: tuple[str, str], key_id: str):
+        self.name, self.url, self.credentials, self.key_id = name, url, credentials, key_id
+        self.ciphertext = self.client().encrypt(KeyId=key_id, Plaintext=PLAINTEXT)["CiphertextBlob"]
+
+    def client(self):
+        return boto3.client("kms", endpoint_url=self.url, region_name=REGION, aws_access_key_id=self.credentials[0],
+                            aws_secret_access_key=self.credentials[1],
+                            config=Config(retries={"max_attempts": 1}, max_pool_connections=4))
+
+    def call(self, client, operation: str):
+        if operation == "Encrypt":
+            return client.encrypt(KeyId=self.key_id, Plaintext=PLAINTEXT)
+        if operation == "Decrypt":
+            return client.decrypt(CiphertextBlob=self.ciphertext, KeyId=self.key_id)
+        if operation == "GenerateDataKey":
+            return client.generate_data_key(KeyId=self.key_id, KeySpec="AES_256")
+        return client.describe_key(KeyId=self.key_id)
+
+
+def run_threads(concurrency: int, total: int, prepare, send) -> Result:
+    """`total` requests over `concurrency` threads, each with its own prepared client; per-request latency."""
+    share = total // concurrency
+    clients = [prepare() for _ in range(concurrency)]
+    for client in clients:  # open connections and warm caches outside the timed part
+        send(client)
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+    barrier = threading.Barrier(concurrency + 1)
+
+    def work(index: int):
+        client, mine = clients[index], latencies[index]
+        barrier.wait()
+        for _ in range(share):
+            began = time.perf_counter()
+            try:
+                send(client)
+            except Exception:  # noqa: BLE001 - a failed request is counted, not fatal
+                errors[index] += 1
+            mine.append(time.perf_counter() - began)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return Result(share * concurrency, elapsed, [x for part in latencies for x in part], sum(errors))
+
+
+def boto3_workload(ours: Target, moto: Target, scale: float) -> dict:
+    results = {}
+    for concurrency in CONCURRENCIES:
+        total = int({1: 120, 4: 320, 16: 640}[concurrency] * scale)
+        for operation in OPERATIONS:
+            rounds = {ours.name: [], moto.name: []}
+            # Two halves each, alternating which server goes first, so drift hits both alike.
+            for order in ((ours, moto), (moto, ours)):
+                for target in order:
+                    rounds[target.name].append(run_threads(
+                        concurrency, total // 2, target.client, lambda c, t=target, op=operation: t.call(c, op)))
+            results[(operation, concurrency)] = {name: Result.merge(parts) for name, parts in rounds.items()}
+            mine, theirs = results[(operation, concurrency)][ours.name], results[(operation, concurrency)][moto.name]
+            print(f"  {operation:<16} c={concurrency:<3} ours {mine.rate:7.1f}/s  moto {theirs.rate:7.1f}/s", flush=True)
+    return results
+
+
+# ----------------------------------------------------------------------------------------------------------
+# (b) pre-signed raw HTTP
+# ----------------------------------------------------------------------------------------------------------
+
+
+def presigned_encrypts(url: str, count: int) -> list[tuple[bytes, dict]]:
+    import base64
+    import json
+
+    body = json.dumps({"KeyId": DEMO_KEY_ARN, "Plaintext": base64.b64encode(PLAINTEXT).decode()}).encode()
+    credentials = Credentials(*DEMO_CREDENTIALS)
+    signed = []
+    for _ in range(count):
+        request = AWSRequest(method="POST", url=url + "/", data=body, headers={
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.Encrypt"})
+        SigV4Auth(credentials, "kms", REGION).add_auth(request)
+        signed.append((body, dict(request.headers.items())))
+    return signed
+
+
+def raw_run(url: str, batch: list[tuple[bytes, dict]], concurrency: int) -> Result:
+    host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
+    chunks = [batch[i::concurrency] for i in range(concurrency)]
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+    barrier = threading.Barrier(concurrency + 1)
+
+    def work(index: int):
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        barrier.wait()
+        for body, headers in chunks[index]:
+            began = time.perf_counter()
+            try:
+                connection.request("POST", "/", body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[index] += 1
+            except (OSError, http.client.HTTPException):
+                errors[index] += 1
+                connection.close()
+            latencies[index].append(time.perf_counter() - began)
+        connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return Result(len(batch), time.perf_counter() - started, [x for part in latencies for x in part], sum(errors))
+
+
+def raw_workload(ours_url: str, floor_url: str, scale: float) -> dict:
+    count = int(1600 * scale)
+    results = {"ours": [], "floor": []}
+    for order in (("ours", "floor"), ("floor", "ours")):
+        for name in order:
+            url = ours_url if name == "ours" else floor_url
+            batch = presigned_encrypts(url, count // 2)
+            raw_run(url, batch[:32], 16)  # warm connections and caches
+            results[name].append(raw_run(url, batch, 16))
+    return {name: Result.merge(parts) for name, parts in results.items()}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------------------------------------
+
+
+def report(boto_results: dict, raw: dict, workers: int, threads: int) -> bool:
+    print()
+    print(f"our server: gunicorn kmsconsole.wsgi --workers {workers} --threads {threads} (PostgreSQL, SigV4, "
+          "policies, audit); moto: moto_server")
+    print(f"{'workload':<28}{'c':>4}{'ours req/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'moto req/s':>12}{'p50 ms':>9}"
+          f"{'p99 ms':>9}{'ours/moto':>11}{'errors':>8}")
+    for (operation, concurrency), pair in boto_results.items():
+        mine, theirs = pair["ours"], pair["moto"]
+        print(f"{'boto3 ' + operation:<28}{concurrency:>4}{mine.rate:>12.1f}{mine.percentile(.5):>9.1f}"
+              f"{mine.percentile(.99):>9.1f}{theirs.rate:>12.1f}{theirs.percentile(.5):>9.1f}"
+              f"{theirs.percentile(.99):>9.1f}{mine.rate / theirs.rate:>10.2f}x{mine.errors + theirs.errors:>8}")
+    mine, floor = raw["ours"], raw["floor"]
+    print(f"{'raw pre-signed Encrypt':<28}{16:>4}{mine.rate:>12.1f}{mine.percentile(.5):>9.1f}"
+          f"{mine.percentile(.99):>9.1f}{'floor ' + format(floor.rate, '.1f'):>12}{floor.percentile(.5):>9.1f}"
+          f"{floor.percentile(.99):>9.1f}{mine.rate / floor.rate:>10.2f}x{mine.errors + floor.errors:>8}")
+
+    encrypt4 = boto_results[("Encrypt", 4)]
+    ratio_moto = encrypt4["ours"].rate / encrypt4["moto"].rate
+    ratio_floor = mine.rate / floor.rate
+    tails = {op: boto_results[(op, 4)]["ours"].percentile(.99) / boto_results[(op, 4)]["ours"].percentile(.5)
+             for op in OPERATIONS}
+    checks = [
+        (f"boto3 Encrypt c=4: ours/moto = {ratio_moto:.2f}x (target >= 1.3x)", ratio_moto >= 1.3),
+        (f"raw Encrypt c=16: ours/floor = {ratio_floor:.2f}x (target >= 0.7x)", ratio_floor >= 0.7),
+        ("p99/p50 at c=4 (ours): " + ", ".join(f"{op} {r:.2f}" for op, r in tails.items()) + " (target <= 3)",
+         all(r <= 3 for r in tails.values())),
+    ]
+    print()
+    for text, ok in checks:
+        print(("PASS " if ok else "MISS ") + text)
+    return all(ok for _, ok in checks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every request count")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 4)))
+    parser.add_argument("--skip-boto3", action="store_true", help="only the raw HTTP comparison")
+    args = parser.parse_args()
+
+    database_url = bench_database_url()
+    where = urllib.parse.urlsplit(database_url)
+    print(f"database {where.path.lstrip('/')} on {where.hostname}:{where.port or 5432}: re-creating, migrating, "
+          "loading the demo", flush=True)
+    recreate_database(database_url)
+    env = server_environment(database_url)
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_scenario", "scenarios/demo.yaml")
+
+    servers = Servers()
+    try:
+        ours_url = servers.start("our server", gunicorn_command("kmsconsole.wsgi", port := free_port(), args.workers,
+                                                                args.threads), env, port)
+        floor_url = servers.start("floor app", gunicorn_command("bench.floor_app.wsgi", port := free_port(),
+                                                                args.workers, args.threads), env, port)
+        moto_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        moto_url = servers.start("moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p",
+                                          str(port := free_port())], moto_env, port)
+
+        boto_results = {}
+        if not args.skip_boto3:
+            ours = Target("ours", ours_url, DEMO_CREDENTIALS, DEMO_KEY_ARN)
+            moto_key = boto3.client("kms", endpoint_url=moto_url, region_name=REGION,
+                                    aws_access_key_id=MOTO_CREDENTIALS[0],
+                                    aws_secret_access_key=MOTO_CREDENTIALS[1]).create_key()["KeyMetadata"]["Arn"]
+            moto = Target("moto", moto_url, MOTO_CREDENTIALS, moto_key)
+            print("(a) boto3 workload, alternating ours / moto", flush=True)
+            boto_results = boto3_workload(ours, moto, args.scale)
+        print("(b) pre-signed raw Encrypt at c=16, ours / floor", flush=True)
+        raw = raw_workload(ours_url, floor_url, args.scale)
+        if args.skip_boto3:
+            mine, floor = raw["ours"], raw["floor"]
+            print(f"raw Encrypt c=16: ours {mine.rate:.1f}/s (p50 {mine.percentile(.5):.1f} ms, p99 "
+                  f"{mine.percentile(.99):.1f} ms), floor {floor.rate:.1f}/s: {mine.rate / floor.rate:.2f}x, "
+                  f"errors {mine.errors + floor.errors}")
+            return 0
+        report(boto_results, raw, args.workers, args.threads)
+        return 0
+    finally:
+        servers.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
