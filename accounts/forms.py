@@ -4,7 +4,7 @@ from django import forms
 
 from accounts.regions import ALL_REGIONS
 
-NAME_PATTERN = r"[\w+=,.@-]{1,64}"
+NAME_PATTERN = r"^[\w+=,.@-]{1,64}\Z"
 
 
 class IamUserSignInForm(forms.Form):
