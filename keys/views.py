@@ -1,0 +1,728 @@
+"""The console's key pages: the customer managed keys list, the create-key wizard, the key page with its
+tabs, the access explainer and "use a key by ARN".
+
+Every read and every change is a KMS operation run through awsapi.dispatch.execute as the signed-in
+principal (via_console=True), so the same engine authorises it and the same trail records it as an API
+call. The only database reads around the engine are what KMS has no API for: the account's IAM users and
+roles for the pickers, the key's policy history, and the explainer's hypothetical evaluation, each after
+the matching operation has authorised the principal.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.console_session import console_login_required
+from accounts.models import IamRole, IamUser
+from awsapi.dispatch import Call, execute
+from awsapi.errors import AwsError
+from keys import forms as key_forms
+from keys import policy_editing
+from keys.access_explainer import explain_access, explain_own_iam
+from keys.models import Key, KeyPolicyVersion
+from keys.store import aws_policy_text, console_key_policy
+from policies.validator import validate_policy
+
+LIST_PAGE_SIZE = 50
+TABS = [
+    ("policy", "Key policy"),
+    ("crypto", "Cryptographic configuration"),
+    ("tags", "Tags"),
+    ("rotation", "Key rotation"),
+    ("public_key", "Public key"),
+    ("aliases", "Aliases"),
+    ("grants", "Grants"),
+    ("access", "Access"),
+]
+SEVERITY_ORDER = {"ERROR": 0, "SECURITY_WARNING": 1, "WARNING": 2, "SUGGESTION": 3}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Signed-in principal and the one way to KMS
+# ----------------------------------------------------------------------------------------------------------
+
+
+# Pages for a signed-in principal: the console session sets request.principal and request.region.
+console_page = console_login_required
+
+
+def kms(request, operation: str, **params) -> dict:
+    """Run a KMS operation as the signed-in principal, exactly as an API call would run."""
+    call = Call(
+        principal=request.principal,
+        region=request.region,
+        service="kms",
+        operation=operation,
+        params={name: value for name, value in params.items() if value is not None},
+        request_id=request.request_id,
+        source_ip=_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:1024],
+        via_console=True,
+    )
+    return execute(call)
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "127.0.0.1"
+
+
+def _all_pages(request, operation: str, items: str, **params) -> list:
+    """Follow Marker/NextMarker until Truncated is false."""
+    result, marker = [], None
+    while True:
+        page = kms(request, operation, Marker=marker, **params)
+        result += page.get(items, [])
+        if not page.get("Truncated"):
+            return result
+        marker = page["NextMarker"]
+
+
+def _principal_choices(request) -> list[tuple[str, str]]:
+    """IAM users and roles of the signed-in account, for the pickers (the AWS console lists them with IAM)."""
+    account_id = request.principal.account_id
+    users = [(u.arn, f"User {u.name}") for u in IamUser.objects.filter(account_id=account_id).order_by("name")]
+    roles = [(r.arn, f"Role {r.name}") for r in IamRole.objects.filter(account_id=account_id).order_by("name")]
+    return users + roles
+
+
+def _field_error(error: AwsError, fields: dict[str, str], default: str = "__all__") -> tuple[str, str]:
+    """(form field, message) for an AwsError: the operation's request member mapped to the page's field."""
+    return fields.get(error.field or "", default), error.message or error.code
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Customer managed keys
+# ----------------------------------------------------------------------------------------------------------
+
+
+@console_page
+@require_http_methods(["GET"])
+def key_list(request):
+    query = request.GET.get("q", "").strip()
+    context = {"query": query, "rows": [], "error": None, "more": 0}
+    try:
+        keys = _all_pages(request, "ListKeys", "Keys", Limit=1000)
+        aliases = _all_pages(request, "ListAliases", "Aliases", Limit=100)
+    except AwsError as error:
+        context["error"] = error.message or error.code
+        keys, aliases = [], []
+    aliases_by_key: dict[str, list[str]] = {}
+    for alias in aliases:
+        if alias.get("TargetKeyId"):
+            aliases_by_key.setdefault(alias["TargetKeyId"], []).append(alias["AliasName"][len("alias/"):])
+    matching = [k for k in keys if _matches(query, k["KeyId"], aliases_by_key.get(k["KeyId"], []))]
+    context["more"] = max(0, len(matching) - LIST_PAGE_SIZE)
+    for listed in matching[:LIST_PAGE_SIZE]:
+        row = {"key_id": listed["KeyId"], "aliases": aliases_by_key.get(listed["KeyId"], [])}
+        try:
+            metadata = kms(request, "DescribeKey", KeyId=listed["KeyId"])["KeyMetadata"]
+        except AwsError as error:
+            row["error"] = error.message or error.code
+        else:
+            row.update(status=metadata["KeyState"], key_type=key_forms.key_type_of(metadata["KeySpec"]),
+                       key_spec=metadata["KeySpec"], key_usage=metadata["KeyUsage"])
+        context["rows"].append(row)
+    template = "keys/key_list.html#key_table" if request.htmx else "keys/key_list.html"
+    return render(request, template, context)
+
+
+def _matches(query: str, key_id: str, aliases: list[str]) -> bool:
+    query = query.lower()
+    return not query or query in key_id.lower() or any(query in alias.lower() for alias in aliases)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Create key
+# ----------------------------------------------------------------------------------------------------------
+
+_CREATE_FIELDS = {"KeySpec": "key_spec", "KeyUsage": "key_usage", "Description": "description", "Tags": "tags",
+                  "AliasName": "alias", "Policy": "__all__"}
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def create_key(request):
+    choices = _principal_choices(request)
+    if request.method == "GET":
+        form = key_forms.CreateKeyForm(principal_choices=choices)
+        return render(request, "keys/create_key.html", {"form": form, "policy_preview": None})
+    form = key_forms.CreateKeyForm(request.POST, principal_choices=choices)
+    policy_preview = None
+    if form.is_valid():
+        data = form.cleaned_data
+        policy_text = console_key_policy(
+            request.principal.account_id, data["administrators"], data["users"], data["other_accounts"],
+            key_spec=data["key_spec"], key_usage=data["key_usage"],
+            allow_admin_deletion=data["allow_admin_deletion"])
+        policy_preview = policy_text
+        if request.POST.get("step") == "finish":
+            key_id = _create_key_with_alias(request, form, data, policy_text)
+            if key_id:
+                url = reverse("keys:key_detail", args=[key_id])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    template = "keys/create_key.html#create_form" if request.htmx else "keys/create_key.html"
+    return render(request, template, {"form": form, "policy_preview": policy_preview})
+
+
+def _create_key_with_alias(request, form, data, policy_text) -> str | None:
+    """CreateKey with the console's policy and tags, then CreateAlias. Returns the new key id, or None after
+    putting the operation's error on the form."""
+    alias_name = f"alias/{data['alias']}"
+    try:
+        # The console refuses a taken alias before it creates anything, so a failed CreateAlias never
+        # leaves a key without the alias the person asked for.
+        existing = {a["AliasName"] for a in _all_pages(request, "ListAliases", "Aliases", Limit=100)}
+        if alias_name in existing:
+            form.add_error("alias", f"An alias with the name {alias_name} already exists.")
+            return None
+        created = kms(request, "CreateKey", Policy=policy_text, Description=data["description"] or None,
+                      KeySpec=data["key_spec"], KeyUsage=data["key_usage"], Tags=data["tags"] or None)
+    except AwsError as error:
+        form.add_error(*_field_error(error, _CREATE_FIELDS))
+        return None
+    key_id = created["KeyMetadata"]["KeyId"]
+    try:
+        kms(request, "CreateAlias", AliasName=alias_name, TargetKeyId=key_id)
+    except AwsError as error:
+        form.add_error("alias", f"The key {key_id} was created, but its alias was not: {error.message}")
+        return None
+    return key_id
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The key page
+# ----------------------------------------------------------------------------------------------------------
+
+
+class KeyPage:
+    """What the key page shows, loaded through KMS operations as the signed-in principal."""
+
+    def __init__(self, request, key_id: str):
+        self.request = request
+        self.key_id = key_id
+        self.metadata = kms(request, "DescribeKey", KeyId=key_id)["KeyMetadata"]
+        self.own_key = self.metadata["AWSAccountId"] == request.principal.account_id
+        self.aliases = self._aliases()
+
+    def _aliases(self) -> list[dict]:
+        try:
+            return _all_pages(self.request, "ListAliases", "Aliases", KeyId=self.key_id, Limit=100)
+        except AwsError:
+            return []
+
+    @property
+    def symmetric(self) -> bool:
+        return self.metadata["KeySpec"] == "SYMMETRIC_DEFAULT"
+
+    @property
+    def asymmetric(self) -> bool:
+        return key_forms.key_type_of(self.metadata["KeySpec"]) == "Asymmetric"
+
+    def tabs(self) -> list[tuple[str, str]]:
+        shown = []
+        for name, label in TABS:
+            if name == "rotation" and not self.symmetric:
+                continue
+            if name == "public_key" and not self.asymmetric:
+                continue
+            shown.append((name, label))
+        return shown
+
+    def key_row(self) -> Key:
+        """The key's row, for what KMS has no API for (policy history). Call only after an operation on the
+        key has authorised the principal."""
+        return Key.objects.get(arn=self.metadata["Arn"])
+
+
+def _load_page(request, key_id: str) -> KeyPage:
+    try:
+        return KeyPage(request, key_id)
+    except AwsError as error:
+        raise _KeyPageUnavailable(error) from None
+
+
+class _KeyPageUnavailable(Exception):
+    def __init__(self, error: AwsError):
+        self.error = error
+
+
+def _key_page_view(view):
+    """Load the key for the view, or answer with the AWS error that stops the signed-in principal."""
+
+    @functools.wraps(view)
+    def wrapper(request, key_id, *args, **kwargs):
+        try:
+            page = _load_page(request, key_id)
+        except _KeyPageUnavailable as unavailable:
+            status = 404 if unavailable.error.code == "NotFoundException" else 403
+            return render(request, "keys/key_unavailable.html",
+                          {"key_id": key_id, "error": unavailable.error}, status=status)
+        return view(request, page, *args, **kwargs)
+
+    return wrapper
+
+
+@console_page
+@require_http_methods(["GET"])
+@_key_page_view
+def key_detail(request, page: KeyPage):
+    tab = request.GET.get("tab", "policy")
+    if tab not in dict(page.tabs()):
+        tab = "policy"
+    return _render_key_page(request, page, tab)
+
+
+@console_page
+@require_http_methods(["GET"])
+@_key_page_view
+def key_tab(request, page: KeyPage, tab: str):
+    if tab not in dict(page.tabs()):
+        raise Http404("No such tab for this key")
+    if tab == "policy" and request.GET.get("view") == "json":
+        return _render_key_page(request, page, tab, policy_mode="json")
+    return _render_key_page(request, page, tab)
+
+
+def _render_key_page(request, page: KeyPage, tab: str, *, fragment: str | None = None, status: int = 200,
+                     **tab_context):
+    """The whole page, or for htmx the tab panel (fragment "tab") or the page body (fragment "main")."""
+    context = {"page": page, "meta": page.metadata, "tab": tab, "tabs": page.tabs(),
+               "tab_template": f"keys/tabs/{tab}.html", "notice": tab_context.pop("notice", None),
+               "page_error": tab_context.pop("page_error", None)}
+    context.update(_TAB_LOADERS[tab](request, page, **tab_context))
+    if request.htmx:
+        template = "keys/key_detail.html#key_main" if fragment == "main" else "keys/key_detail.html#tabbed"
+    else:
+        template = "keys/key_detail.html"
+    return render(request, template, context, status=status)
+
+
+# ---- tab loaders: each returns the tab's template context ----
+
+
+def _policy_tab(request, page: KeyPage, *, policy_mode: str | None = None, errors: dict | None = None,
+                policy_text: str | None = None, findings=None, forms: dict | None = None) -> dict:
+    context = {"errors": errors or {}, "findings": findings, "forms": forms or {}, "history": [],
+               "policy_error": None}
+    try:
+        current = kms(request, "GetKeyPolicy", KeyId=page.key_id, PolicyName="default")["Policy"]
+    except AwsError as error:
+        context["policy_error"] = error.message or error.code
+        return context
+    document = json.loads(current)
+    view = policy_editing.default_view(document)
+    context.update(
+        policy_text=policy_text if policy_text is not None else current,
+        current_policy=current,
+        default_view=view,
+        policy_mode="json" if view is None else (policy_mode or "default"),
+        principal_choices=_principal_choices(request),
+    )
+    if page.own_key:
+        context["history"] = KeyPolicyVersion.objects.filter(key=page.key_row()).only(
+            "version", "changed_by", "changed_at").order_by("-version")[:20]
+    return context
+
+
+def _crypto_tab(request, page: KeyPage, **_) -> dict:
+    meta = page.metadata
+    algorithms = (meta.get("EncryptionAlgorithms") or meta.get("SigningAlgorithms") or meta.get("MacAlgorithms")
+                  or meta.get("KeyAgreementAlgorithms") or [])
+    return {"key_type": key_forms.key_type_of(meta["KeySpec"]), "algorithms": algorithms}
+
+
+def _tags_tab(request, page: KeyPage, *, errors: dict | None = None, tag_form=None, **_) -> dict:
+    context = {"errors": errors or {}, "tag_form": tag_form or key_forms.TagForm(), "tags": [], "tags_error": None}
+    try:
+        context["tags"] = _all_pages(request, "ListResourceTags", "Tags", KeyId=page.key_id, Limit=50)
+    except AwsError as error:
+        context["tags_error"] = error.message or error.code
+    return context
+
+
+def _rotation_tab(request, page: KeyPage, *, errors: dict | None = None, **_) -> dict:
+    context = {"errors": errors or {}, "rotation": None, "rotation_error": None, "rotations": []}
+    try:
+        context["rotation"] = kms(request, "GetKeyRotationStatus", KeyId=page.key_id)
+        context["rotations"] = kms(request, "ListKeyRotations", KeyId=page.key_id, Limit=25).get("Rotations", [])
+    except AwsError as error:
+        context["rotation_error"] = error.message or error.code
+    return context
+
+
+def _public_key_tab(request, page: KeyPage, **_) -> dict:
+    try:
+        public = kms(request, "GetPublicKey", KeyId=page.key_id)
+    except AwsError as error:
+        return {"public_key_error": error.message or error.code}
+    return {"public_key_pem": _pem(public["PublicKey"])}
+
+
+def _aliases_tab(request, page: KeyPage, **_) -> dict:
+    return {"aliases": page.aliases}
+
+
+def _grants_tab(request, page: KeyPage, *, errors: dict | None = None, **_) -> dict:
+    context = {"errors": errors or {}, "grants": [], "grants_error": None}
+    try:
+        context["grants"] = _all_pages(request, "ListGrants", "Grants", KeyId=page.key_id, Limit=100)
+    except AwsError as error:
+        context["grants_error"] = error.message or error.code
+    return context
+
+
+def _access_tab(request, page: KeyPage, *, form=None, answer=None, errors: dict | None = None, **_) -> dict:
+    form = form or key_forms.AccessQuestionForm(principal_choices=_principal_choices(request))
+    return {"access_form": form, "answer": answer, "errors": errors or {},
+            "explainer_actions": key_forms.EXPLAINER_ACTIONS}
+
+
+_TAB_LOADERS = {
+    "policy": _policy_tab,
+    "crypto": _crypto_tab,
+    "tags": _tags_tab,
+    "rotation": _rotation_tab,
+    "public_key": _public_key_tab,
+    "aliases": _aliases_tab,
+    "grants": _grants_tab,
+    "access": _access_tab,
+}
+
+
+def _pem(der: bytes) -> str:
+    body = base64.b64encode(der).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# General configuration and key actions
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _after_change(request, page: KeyPage, tab: str, *, fragment: str = "tab", **tab_context):
+    """Reload the key (its state may have changed) and show the page again: the tab, or the whole body."""
+    fresh = KeyPage(request, page.key_id)
+    if not request.htmx and not tab_context.get("errors") and not tab_context.get("page_error") \
+            and not tab_context.get("findings"):
+        return redirect(f"{reverse('keys:key_detail', args=[page.key_id])}?tab={tab}")
+    status = 400 if tab_context.get("errors") or tab_context.get("page_error") else 200
+    return _render_key_page(request, fresh, tab, fragment=fragment, status=status, **tab_context)
+
+
+@console_page
+@require_POST
+@_key_page_view
+def update_description(request, page: KeyPage):
+    form = key_forms.DescriptionForm(request.POST)
+    page_error = None
+    if form.is_valid():
+        try:
+            kms(request, "UpdateKeyDescription", KeyId=page.key_id, Description=form.cleaned_data["description"])
+        except AwsError as error:
+            page_error = error.message or error.code
+    else:
+        page_error = "; ".join(form.errors.get("description", []))
+    return _after_change(request, page, request.POST.get("tab", "policy"), fragment="main", page_error=page_error)
+
+
+_KEY_ACTIONS = {"enable": "EnableKey", "disable": "DisableKey", "cancel-deletion": "CancelKeyDeletion"}
+
+
+@console_page
+@require_POST
+@_key_page_view
+def key_action(request, page: KeyPage, action: str):
+    page_error = notice = None
+    params = {"KeyId": page.key_id}
+    if action == "schedule-deletion":
+        form = key_forms.ScheduleDeletionForm(request.POST)
+        if not form.is_valid():
+            page_error = " ".join(m for errors in form.errors.values() for m in errors)
+        else:
+            params["PendingWindowInDays"] = form.cleaned_data["pending_window_days"]
+        operation = "ScheduleKeyDeletion"
+    elif action in _KEY_ACTIONS:
+        operation = _KEY_ACTIONS[action]
+    else:
+        raise Http404("No such key action")
+    if page_error is None:
+        try:
+            kms(request, operation, **params)
+            notice = {"EnableKey": "The key is enabled.", "DisableKey": "The key is disabled.",
+                      "CancelKeyDeletion": "Key deletion is cancelled; the key is disabled.",
+                      "ScheduleKeyDeletion": "The key is scheduled for deletion."}[operation]
+        except AwsError as error:
+            page_error = error.message or error.code
+    return _after_change(request, page, request.POST.get("tab", "policy"), fragment="main",
+                         page_error=page_error, notice=notice)
+
+
+# ---- key policy ----
+
+_POLICY_CHANGES = {"add-account", "remove-account", "add-admin", "remove-admin", "add-user", "remove-user",
+                   "set-deletion"}
+
+
+@console_page
+@require_POST
+@_key_page_view
+def edit_policy(request, page: KeyPage):
+    """A default-view change: compute the new document, save it with PutKeyPolicy (validator + lockout)."""
+    change = request.POST.get("change", "")
+    if change not in _POLICY_CHANGES:
+        raise Http404("No such policy change")
+    field = {"add-account": "account_id", "add-admin": "admin", "add-user": "user"}.get(change, "top")
+    errors: dict[str, str] = {}
+    try:
+        current = kms(request, "GetKeyPolicy", KeyId=page.key_id, PolicyName="default")["Policy"]
+    except AwsError as error:
+        return _after_change(request, page, "policy", errors={"top": error.message or error.code})
+    try:
+        document = _changed_policy(request, page, json.loads(current), change)
+    except _BadInput as bad:
+        errors[field] = str(bad)
+    else:
+        if document is not None:
+            try:
+                kms(request, "PutKeyPolicy", KeyId=page.key_id, PolicyName="default",
+                    Policy=aws_policy_text(document))
+            except AwsError as error:
+                errors[field] = error.message or error.code
+    return _after_change(request, page, "policy", errors=errors, notice=None if errors else "Key policy saved.")
+
+
+class _BadInput(ValueError):
+    pass
+
+
+def _changed_policy(request, page: KeyPage, document: dict, change: str) -> dict | None:
+    spec, usage = page.metadata["KeySpec"], page.metadata["KeyUsage"]
+    post = request.POST
+    if change == "add-account":
+        form = key_forms.AccountIdForm(post)
+        if not form.is_valid():
+            raise _BadInput(form.errors["account_id"][0])
+        return policy_editing.insert_external_account_statements(document, form.cleaned_data["account_id"],
+                                                                 spec, usage)
+    if change == "remove-account":
+        return policy_editing.remove_external_account(document, post.get("account_id", ""))
+    if change in ("add-admin", "add-user"):
+        arn = post.get("admin" if change == "add-admin" else "user", "")
+        if arn not in dict(_principal_choices(request)):
+            raise _BadInput("Choose a user or role of this account.")
+        if change == "add-admin":
+            return policy_editing.add_key_administrator(document, arn)
+        return policy_editing.add_key_users(document, [arn], spec, usage)
+    if change == "remove-admin":
+        return policy_editing.remove_key_administrator(document, post.get("arn", ""))
+    if change == "remove-user":
+        return policy_editing.remove_key_user(document, post.get("arn", ""))
+    return policy_editing.set_admin_deletion(document, post.get("allowed") == "on")
+
+
+@console_page
+@require_POST
+@_key_page_view
+def save_policy(request, page: KeyPage):
+    """Policy view → Save: the JSON as typed goes to PutKeyPolicy; KMS's error is shown by the editor."""
+    form = key_forms.PolicyDocumentForm(request.POST)
+    text = request.POST.get("policy", "")
+    errors = {}
+    if not form.is_valid():
+        errors["policy"] = "Enter a key policy."
+    else:
+        try:
+            kms(request, "PutKeyPolicy", KeyId=page.key_id, PolicyName="default", Policy=text)
+        except AwsError as error:
+            errors["policy"] = error.message or error.code
+    findings = _findings(text, page) if errors else None
+    return _after_change(request, page, "policy", policy_mode="json", policy_text=text if errors else None,
+                         errors=errors, findings=findings, notice=None if errors else "Key policy saved.")
+
+
+@console_page
+@require_POST
+@_key_page_view
+def check_policy(request, page: KeyPage):
+    """"Check policy": the validator's findings for the text in the editor, before anything is saved.
+    Shown only to someone who may read the key policy."""
+    try:
+        kms(request, "GetKeyPolicy", KeyId=page.key_id, PolicyName="default")
+    except AwsError as error:
+        return render(request, "keys/tabs/policy.html#findings",
+                      {"findings": None, "policy_error": error.message or error.code}, status=403)
+    findings = _findings(request.POST.get("policy", ""), page)
+    return render(request, "keys/tabs/policy.html#findings", {"findings": findings, "checked": True})
+
+
+def _findings(text: str, page: KeyPage) -> list:
+    from keys.operations.management import principal_exists
+
+    findings = validate_policy(text, "KEY_POLICY", key_account=page.metadata["AWSAccountId"],
+                               principal_exists=principal_exists)
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.path))
+
+
+# ---- tags, rotation, grants ----
+
+
+@console_page
+@require_POST
+@_key_page_view
+def edit_tags(request, page: KeyPage):
+    errors, tag_form = {}, None
+    if request.POST.get("remove"):
+        try:
+            kms(request, "UntagResource", KeyId=page.key_id, TagKeys=[request.POST["remove"]])
+        except AwsError as error:
+            errors["top"] = error.message or error.code
+    else:
+        tag_form = key_forms.TagForm(request.POST)
+        if not tag_form.is_valid():
+            errors["tag_key"] = "Enter a tag key."
+        else:
+            try:
+                kms(request, "TagResource", KeyId=page.key_id, Tags=[
+                    {"TagKey": tag_form.cleaned_data["tag_key"], "TagValue": tag_form.cleaned_data["tag_value"]}])
+                tag_form = None
+            except AwsError as error:
+                errors["tag_key"] = error.message or error.code
+    return _after_change(request, page, "tags", errors=errors, tag_form=tag_form)
+
+
+@console_page
+@require_POST
+@_key_page_view
+def edit_rotation(request, page: KeyPage):
+    errors = {}
+    try:
+        if request.POST.get("rotate_now"):
+            kms(request, "RotateKeyOnDemand", KeyId=page.key_id)
+        else:
+            form = key_forms.RotationForm(request.POST)
+            if not form.is_valid():
+                errors["rotation_period_days"] = " ".join(form.errors.get("rotation_period_days", ["Invalid."]))
+            elif form.cleaned_data["enabled"]:
+                kms(request, "EnableKeyRotation", KeyId=page.key_id,
+                    RotationPeriodInDays=form.cleaned_data["rotation_period_days"] or 365)
+            else:
+                kms(request, "DisableKeyRotation", KeyId=page.key_id)
+    except AwsError as error:
+        errors["top"] = error.message or error.code
+    return _after_change(request, page, "rotation", errors=errors)
+
+
+@console_page
+@require_POST
+@_key_page_view
+def revoke_grant(request, page: KeyPage):
+    errors = {}
+    try:
+        kms(request, "RevokeGrant", KeyId=page.metadata["Arn"], GrantId=request.POST.get("grant_id", ""))
+    except AwsError as error:
+        errors["top"] = error.message or error.code
+    return _after_change(request, page, "grants", errors=errors)
+
+
+@console_page
+@require_http_methods(["GET"])
+@_key_page_view
+def public_key_pem(request, page: KeyPage):
+    try:
+        public = kms(request, "GetPublicKey", KeyId=page.key_id)
+    except AwsError as error:
+        return HttpResponse(error.message, status=403, content_type="text/plain")
+    response = HttpResponse(_pem(public["PublicKey"]), content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'attachment; filename="{page.metadata["KeyId"]}.pem"'
+    return response
+
+
+# ---- access explainer ----
+
+
+@console_page
+@require_http_methods(["GET"])
+@_key_page_view
+def explain(request, page: KeyPage):
+    """The Access tab's question: may this principal do this action on this key, and why?"""
+    form = key_forms.AccessQuestionForm(request.GET, principal_choices=_principal_choices(request))
+    errors, answer = {}, None
+    try:
+        # Explaining access reveals the key policy: ask for exactly what reading it needs.
+        kms(request, "GetKeyPolicy", KeyId=page.key_id, PolicyName="default")
+    except AwsError as error:
+        errors["top"] = error.message or error.code
+    else:
+        if form.is_valid():
+            try:
+                answer = explain_access(page.key_row(), form.cleaned_data["chosen_arn"],
+                                        form.cleaned_data["action"], region=request.region,
+                                        source_ip=_client_ip(request))
+            except ValueError as bad:
+                errors["principal_arn"] = str(bad)
+    return _render_key_page(request, page, "access", form=form, answer=answer, errors=errors)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Use a key by ARN
+# ----------------------------------------------------------------------------------------------------------
+
+_USE_ACTIONS = {"Encrypt": "kms:Encrypt", "Decrypt": "kms:Decrypt", "GenerateDataKey": "kms:GenerateDataKey",
+                "DescribeKey": "kms:DescribeKey"}
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def use_key(request):
+    """Other accounts' keys never appear in the list; the console reaches them by key ARN or alias ARN.
+    The plaintext typed here is used for this one response only: never stored, logged or echoed back."""
+    if request.method == "GET":
+        form = key_forms.UseKeyForm(initial={"key_id": request.GET.get("key", "")})
+        return render(request, "keys/use_key.html", {"form": form})
+    form = key_forms.UseKeyForm(request.POST)
+    context = {"form": form, "result": None, "error": None, "own_iam": None}
+    if form.is_valid():
+        data = form.cleaned_data
+        operation = data["operation"]
+        try:
+            context["result"] = _use(request, operation, data)
+        except AwsError as error:
+            context["error"] = {"code": error.code, "message": error.message}
+        context["own_iam"] = explain_own_iam(request.principal, _USE_ACTIONS[operation], data["key_id"],
+                                             region=request.region, source_ip=_client_ip(request))
+    # The form is shown again without the plaintext the person typed.
+    context["form"] = key_forms.UseKeyForm(initial={"key_id": request.POST.get("key_id", ""),
+                                                    "operation": request.POST.get("operation", "Encrypt")})
+    context["form_errors"] = form.errors
+    template = "keys/use_key.html#use_result" if request.htmx else "keys/use_key.html"
+    return render(request, template, context)
+
+
+def _use(request, operation: str, data: dict) -> dict:
+    key_id = data["key_id"].strip()
+    if operation == "Encrypt":
+        out = kms(request, "Encrypt", KeyId=key_id, Plaintext=data["text"].encode("utf-8"))
+        return {"KeyId": out["KeyId"], "Ciphertext (base64)": base64.b64encode(out["CiphertextBlob"]).decode(),
+                "EncryptionAlgorithm": out.get("EncryptionAlgorithm")}
+    if operation == "Decrypt":
+        out = kms(request, "Decrypt", KeyId=key_id, CiphertextBlob=data["ciphertext_blob"])
+        return {"KeyId": out["KeyId"], "Plaintext": out["Plaintext"].decode("utf-8", errors="replace"),
+                "EncryptionAlgorithm": out.get("EncryptionAlgorithm")}
+    if operation == "GenerateDataKey":
+        out = kms(request, "GenerateDataKey", KeyId=key_id, KeySpec="AES_256")
+        return {"KeyId": out["KeyId"],
+                "Plaintext data key (base64)": base64.b64encode(out["Plaintext"]).decode(),
+                "Encrypted data key (base64)": base64.b64encode(out["CiphertextBlob"]).decode()}
+    metadata = kms(request, "DescribeKey", KeyId=key_id)["KeyMetadata"]
+    return {name: metadata[name] for name in ("Arn", "AWSAccountId", "KeyState", "KeySpec", "KeyUsage",
+                                              "Description", "CreationDate") if name in metadata}
+
