@@ -414,7 +414,9 @@ def _after_change(request, page: KeyPage, tab: str, *, fragment: str = "tab", **
     if not request.htmx and not tab_context.get("errors") and not tab_context.get("page_error") \
             and not tab_context.get("findings"):
         return redirect(f"{reverse('keys:key_detail', args=[page.key_id])}?tab={tab}")
-    status = 400 if tab_context.get("errors") or tab_context.get("page_error") else 200
+    failed = tab_context.get("errors") or tab_context.get("page_error")
+    # htmx swaps only 2xx answers: a fragment with messages by the fields is a 200 for it.
+    status = 400 if failed and not request.htmx else 200
     return _render_key_page(request, fresh, tab, fragment=fragment, status=status, **tab_context)
 
 
@@ -559,7 +561,8 @@ def check_policy(request, page: KeyPage):
         kms(request, "GetKeyPolicy", KeyId=page.key_id, PolicyName="default")
     except AwsError as error:
         return render(request, "keys/tabs/policy.html#findings",
-                      {"findings": None, "policy_error": error.message or error.code}, status=403)
+                      {"findings": None, "policy_error": error.message or error.code},
+                      status=200 if request.htmx else 403)
     findings = _findings(request.POST.get("policy", ""), page)
     return render(request, "keys/tabs/policy.html#findings", {"findings": findings, "checked": True})
 
