@@ -8,4 +8,5 @@ urlpatterns = [
     path("", AwsEndpoint.as_view(), name="home"),
     path("keys/", include("keys.urls")),
     path("", include("accounts.urls")),
+    path("", include("audit.urls")),
 ]
