@@ -132,12 +132,12 @@ def test_duration_over_the_role_maximum_is_refused(sts):
     assert error_of(excinfo)["Message"] == "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 
 
-def test_duration_below_the_minimum_is_a_validation_error(aws, sts_world):
+def test_duration_below_the_minimum_is_a_validation_error(live_server, sts_world):
     # boto3 itself refuses values below 900, so this call goes out with client-side validation off.
-    from botocore.config import Config
     import boto3
+    from botocore.config import Config
 
-    client = boto3.client("sts", endpoint_url=aws("sts", ALICE_KEY).meta.endpoint_url, region_name="us-west-2",
+    client = boto3.client("sts", endpoint_url=live_server.url, region_name="us-west-2",
                           aws_access_key_id=ALICE_KEY[0], aws_secret_access_key=ALICE_KEY[1],
                           config=Config(parameter_validation=False, retries={"max_attempts": 1}))
     with pytest.raises(ClientError) as excinfo:
