@@ -95,7 +95,7 @@ def aws(live_server):
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret,
             aws_session_token=session_token,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
         )
 
     return client
