@@ -2,6 +2,8 @@
 without "alias/", a 12-digit account id...); everything else is the operation's job, and its AwsError is
 shown by the field it names."""
 
+import base64
+import binascii
 import re
 
 from django import forms
@@ -165,8 +167,9 @@ class RotationForm(forms.Form):
 
 class AccessQuestionForm(forms.Form):
     principal = forms.ChoiceField(required=False, label="A principal of this account")
-    principal_arn = forms.CharField(required=False, max_length=2048, label="…or any principal ARN",
-                                    widget=forms.TextInput(attrs={"placeholder": "arn:aws:iam::444455556666:role/ExampleRole"}))
+    principal_arn = forms.CharField(
+        required=False, max_length=2048, label="…or any principal ARN",
+        widget=forms.TextInput(attrs={"placeholder": "arn:aws:iam::444455556666:role/ExampleRole"}))
     action = forms.CharField(max_length=128, initial="kms:Encrypt", label="Action",
                              widget=forms.TextInput(attrs={"list": "kms-actions"}))
 
@@ -205,9 +208,6 @@ class UseKeyForm(forms.Form):
         if operation == "Encrypt" and not data.get("text"):
             self.add_error("text", "Enter the text to encrypt.")
         if operation == "Decrypt":
-            import base64
-            import binascii
-
             try:
                 data["ciphertext_blob"] = base64.b64decode((data.get("ciphertext") or "").strip(), validate=True)
             except (binascii.Error, ValueError):

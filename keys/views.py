@@ -298,11 +298,25 @@ def _render_key_page(request, page: KeyPage, tab: str, *, fragment: str | None =
                "tab_template": f"keys/tabs/{tab}.html", "notice": tab_context.pop("notice", None),
                "page_error": tab_context.pop("page_error", None)}
     context.update(_TAB_LOADERS[tab](request, page, **tab_context))
+    context["recent_activity_url"] = _recent_activity_url(page)
     if request.htmx:
         template = "keys/key_detail.html#key_main" if fragment == "main" else "keys/key_detail.html#tabbed"
     else:
         template = "keys/key_detail.html"
     return render(request, template, context, status=status)
+
+
+def _recent_activity_url(page: KeyPage) -> str | None:
+    """The audit app's Recent activity fragment for this key (it authorises its own LookupEvents), when the
+    audit app offers one."""
+    from urllib.parse import urlencode
+
+    from django.urls import NoReverseMatch
+
+    try:
+        return f"{reverse('audit:recent_activity')}?{urlencode({'resource': page.metadata['Arn']})}"
+    except NoReverseMatch:
+        return None
 
 
 # ---- tab loaders: each returns the tab's template context ----
