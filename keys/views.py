@@ -507,12 +507,13 @@ def edit_policy(request, page: KeyPage):
     except _BadInput as bad:
         errors[field] = str(bad)
     else:
-        if document is not None:
-            try:
-                kms(request, "PutKeyPolicy", KeyId=page.key_id, PolicyName="default",
-                    Policy=aws_policy_text(document))
-            except AwsError as error:
-                errors[field] = error.message or error.code
+        if document == json.loads(current):
+            # Adding what is already there (or removing what is not) is no change: no new policy version.
+            return _after_change(request, page, "policy", notice="The key policy already says that.")
+        try:
+            kms(request, "PutKeyPolicy", KeyId=page.key_id, PolicyName="default", Policy=aws_policy_text(document))
+        except AwsError as error:
+            errors[field] = error.message or error.code
     return _after_change(request, page, "policy", errors=errors, notice=None if errors else "Key policy saved.")
 
 
@@ -520,7 +521,7 @@ class _BadInput(ValueError):
     pass
 
 
-def _changed_policy(request, page: KeyPage, document: dict, change: str) -> dict | None:
+def _changed_policy(request, page: KeyPage, document: dict, change: str) -> dict:
     spec, usage = page.metadata["KeySpec"], page.metadata["KeyUsage"]
     post = request.POST
     if change == "add-account":

@@ -136,6 +136,17 @@ def test_adding_an_external_account_changes_only_the_key_policy_and_records_who(
     assert f"arn:aws:iam::{NEW_ACCOUNT}:root" in response.content.decode()
 
 
+def test_adding_an_account_already_there_saves_no_new_version(personas):
+    versions = KeyPolicyVersion.objects.filter(key__arn=DEMO_KEY_ARN).count()
+
+    response = signed_in(OWNER, "KeyAdmin").post(f"{KEY_URL}policy/edit/",
+                                                 {"change": "add-account", "account_id": TRUSTED},
+                                                 HTTP_HX_REQUEST="true")
+
+    assert "The key policy already says that." in response.content.decode()
+    assert KeyPolicyVersion.objects.filter(key__arn=DEMO_KEY_ARN).count() == versions
+
+
 def test_removing_the_only_external_account_drops_the_key_user_statements(personas):
     client = signed_in(OWNER, "KeyAdmin")
 

@@ -137,3 +137,16 @@ def test_alice_uses_the_demo_key_by_arn_only_as_example_role(demo, signed_in_pag
     # Never in the key list, even though usable.
     page.goto("/keys/")
     expect(page.locator("#key-table")).not_to_contain_text(DEMO_KEY_ID)
+
+
+def test_trainer_asks_the_access_tab_about_the_other_accounts_role(demo, signed_in_page):
+    page = signed_in_page("key-owner", "KeyAdmin", KEY_ADMIN_PASSWORD)
+    page.goto(f"/keys/{DEMO_KEY_ID}/")
+    page.get_by_role("link", name="Access").click()
+
+    page.get_by_label("…or any principal ARN").fill(f"arn:aws:iam::{TRUSTED}:role/ExampleRole")
+    page.get_by_label("Action").fill("kms:Encrypt")
+    page.get_by_role("button", name="Explain").click()
+
+    expect(page.locator("#access-answer")).to_contain_text("key-policy:Allow use of the key")
+    expect(page.locator("#access-answer")).to_contain_text(f"Account {TRUSTED} must still attach an IAM policy")
