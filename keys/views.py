@@ -314,7 +314,7 @@ def _recent_activity_url(page: KeyPage) -> str | None:
     from django.urls import NoReverseMatch
 
     try:
-        return f"{reverse('audit:recent_activity')}?{urlencode({'resource': page.metadata['Arn']})}"
+        return f"{reverse('audit:recent_activity')}?{urlencode({'key': page.metadata['Arn']})}"
     except NoReverseMatch:
         return None
 

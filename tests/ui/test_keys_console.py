@@ -33,6 +33,7 @@ def test_key_admin_adds_and_removes_another_aws_account(demo, signed_in_page):
     page = signed_in_page("key-owner", "KeyAdmin", KEY_ADMIN_PASSWORD)
     open_demo_key(page)
     page.set_viewport_size({"width": 1400, "height": 1500})
+    expect(page.locator("#recent-activity")).to_contain_text("DescribeKey")
     page.screenshot(path=SCREENSHOT, full_page=True)
 
     page.get_by_label("AWS account id").fill(NEW_ACCOUNT)
