@@ -171,7 +171,8 @@ class Target:
     def client(self):
         return boto3.client("kms", endpoint_url=self.url, region_name=REGION, aws_access_key_id=self.credentials[0],
                             aws_secret_access_key=self.credentials[1],
-                            config=Config(retries={"max_attempts": 1}, max_pool_connections=4))
+                            config=Config(retries={"max_attempts": 1}, max_pool_connections=4,
+                                          connect_timeout=10, read_timeout=30))
 
     def call(self, client, operation: str):
         if operation == "Encrypt":
@@ -191,7 +192,7 @@ def run_threads(concurrency: int, total: int, prepare, send) -> Result:
         send(client)
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
-    barrier = threading.Barrier(concurrency + 1)
+    barrier = threading.Barrier(concurrency + 1, timeout=120)
 
     def work(index: int):
         client, mine = clients[index], latencies[index]
@@ -257,7 +258,7 @@ def raw_run(url: str, batch: list[tuple[bytes, dict]], concurrency: int) -> Resu
     chunks = [batch[i::concurrency] for i in range(concurrency)]
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
-    barrier = threading.Barrier(concurrency + 1)
+    barrier = threading.Barrier(concurrency + 1, timeout=120)
 
     def work(index: int):
         connection = http.client.HTTPConnection(host, port, timeout=30)
@@ -354,6 +355,8 @@ def main() -> int:
     manage(env, "load_scenario", "scenarios/demo.yaml")
 
     servers = Servers()
+    # SIGTERM (timeout, Ctrl-C from make) must still run the finally below that stops the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         ours_url = servers.start("our server", gunicorn_command("kmsconsole.wsgi", port := free_port(), args.workers,
                                                                 args.threads), env, port)
