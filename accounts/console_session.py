@@ -12,9 +12,8 @@ request.console (the top bar's data) or redirects to sign-in. A role session tha
 the person back to the identity they signed in as, as the AWS console does.
 
 Sign-in lockout: failures are counted in Django's cache per (account, user name); LOCKOUT_FAILURES within
-LOCKOUT_WINDOW lock that pair for LOCKOUT_WINDOW, during which even the right password is refused. The default cache is per process, which suits `make run`
-(one process); a deployment with several processes should configure a shared cache (e.g. Redis or the
-database cache) for the counters to be shared.
+LOCKOUT_WINDOW lock that pair for LOCKOUT_WINDOW, during which even the right password is refused. The cache is the database cache
+(settings.CACHES), so every gunicorn worker sees the same counters.
 """
 
 from __future__ import annotations

@@ -162,3 +162,12 @@ LOGGING = {
 
 # Serve static files (the admin's, the console's) straight from the apps: no collectstatic step for `make run`.
 WHITENOISE_USE_FINDERS = True
+
+# The database cache: sign-in lockout counters must be shared by every gunicorn worker.
+# `make migrate` runs createcachetable; Django's test database set-up creates it too.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "kmsconsole_cache",
+    }
+}

@@ -39,13 +39,15 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_sign_in_counters():
-    # Lockout counters live in the cache; one test's failures must not lock another test out.
+def _fresh_sign_in_counters(django_db_setup, django_db_blocker):
+    # Lockout counters live in the (database) cache; one test's failures must not lock another test out.
     from django.core.cache import cache
 
-    cache.clear()
+    with django_db_blocker.unblock():
+        cache.clear()
     yield
-    cache.clear()
+    with django_db_blocker.unblock():
+        cache.clear()
 
 
 @pytest.fixture
