@@ -662,18 +662,21 @@ def check_lockout(new_key_policy: Policy, *, caller: Caller, key_account: str, k
 
 
 def can_retire_grant(caller: Caller, grant: GrantView, *, issuing_account: str,
-                     identity_policies: Sequence[NamedPolicy] = (), key_arn: str = "*") -> bool:
+                     identity_policies: Sequence[NamedPolicy] = (), key_arn: str = "*",
+                     session_policy: Policy | None = None) -> bool:
     """RetireGrant is decided by the grant (kms.md §5): its retiring principal, its grantee when it
-    includes RetireGrant, or the issuing account (its root, or IAM principals it delegates to)."""
+    includes RetireGrant, or the issuing account (its root, or IAM principals it delegates to).
+    An explicit Deny of kms:RetireGrant in the caller's IAM (or session) policies wins over every path."""
+    request = AccessRequest(caller=caller, action="kms:RetireGrant", resource_arn=key_arn,
+                            resource_account=issuing_account, region="")
+    identity = evaluate_identity_access(request, identity_policies=identity_policies,
+                                        session_policy=session_policy)
+    if identity.effect is Effect.EXPLICIT_DENY:
+        return False
     names = {caller.arn} | ({caller.role_arn} if caller.role_arn else set())
     if grant.retiring_principal in names:
         return True
     if "RetireGrant" in grant.operations and grant.grantee_principal in names:
         return True
-    if caller.account == issuing_account:
-        if caller.kind == "Root":
-            return True
-        request = AccessRequest(caller=caller, action="kms:RetireGrant", resource_arn=key_arn,
-                                resource_account=issuing_account, region="")
-        return evaluate_identity_access(request, identity_policies=identity_policies).allowed
-    return False
+    # The issuing account's own principals retire as a backup: its root always, others when IAM allows.
+    return caller.account == issuing_account and identity.allowed

@@ -330,7 +330,8 @@ def retire_grant(call):
 
     caller = call.principal.caller()
     if not can_retire_grant(caller, _grant_view(grant), issuing_account=grant.issuing_account,
-                            identity_policies=call.principal.identity_policies(), key_arn=key.arn):
+                            identity_policies=call.principal.identity_policies(),
+                            session_policy=call.principal.session_policy(), key_arn=key.arn):
         raise errors.AccessDeniedException(
             f"User: {call.principal.arn} is not authorized to perform: kms:RetireGrant on resource: {key.arn} "
             "because the grant names it neither as retiring principal nor as a grantee allowed to retire it")

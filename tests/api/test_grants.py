@@ -248,6 +248,24 @@ def test_issuing_account_principal_with_iam_retire_grant_retires_by_key_and_gran
     assert admin.list_grants(KeyId=KEY)["Grants"] == []
 
 
+def test_an_explicit_iam_deny_of_retire_grant_stops_the_retiring_principal_and_the_grantee(
+        admin, load_scenario, aws):
+    # kms.md §5: kms:RetireGrant in IAM alone does not let anyone retire, but a Deny on it works.
+    frank = ("AKIAGRANTSFRANK00001", "grants-frank-secret-not-secret-000001")
+    deny = {"Effect": "Deny", "Action": "kms:RetireGrant", "Resource": "*"}
+    load_scenario({"version": 1, "accounts": [{"id": OWNER, "users": [user("Frank", frank, [deny])]}]})
+    frank_arn = f"arn:aws:iam::{OWNER}:user/Frank"
+    as_retiring = admin.create_grant(KeyId=KEY, GranteePrincipal=CAROL_ARN, RetiringPrincipal=frank_arn,
+                                     Operations=["Encrypt"])
+    as_grantee = admin.create_grant(KeyId=KEY, GranteePrincipal=frank_arn, Operations=["Encrypt", "RetireGrant"])
+    for created in (as_retiring, as_grantee):
+        with pytest.raises(ClientError) as excinfo:
+            aws("kms", frank).retire_grant(GrantToken=created["GrantToken"])
+        assert error_of(excinfo)[0] == "AccessDeniedException"
+    assert {g["GrantId"] for g in admin.list_grants(KeyId=KEY)["Grants"]} == {as_retiring["GrantId"],
+                                                                             as_grantee["GrantId"]}
+
+
 def test_retire_grant_with_a_bad_token_or_missing_identification(admin):
     with pytest.raises(ClientError) as excinfo:
         admin.retire_grant(GrantToken="AQpAbm90IGEgcmVhbCB0b2tlbg==")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.engine import (AccessRequest, Caller, GrantView, NamedPolicy, check_lockout,
+from policies.engine import (AccessRequest, Caller, GrantView, NamedPolicy, can_retire_grant, check_lockout,
                              evaluate_identity_access, evaluate_key_access, evaluate_role_trust)
 from policies.grammar import parse_policy
 
@@ -81,6 +81,10 @@ def decide(case):
         return check_lockout(_policy(case["key_policy"], "KEY_POLICY"), caller=caller,
                              key_account=case.get("key_account", "111122223333"), key_arn=KEY_ARN,
                              region="us-west-2", identity_policies=identity)
+    if kind == "retire":
+        (grant,) = _grants([case["grant"]])
+        return can_retire_grant(caller, grant, issuing_account=case.get("issuing_account", "111122223333"),
+                                identity_policies=identity, key_arn=KEY_ARN, session_policy=session)
     request = _request(case, caller)
     if kind == "identity":
         return evaluate_identity_access(request, identity_policies=identity, session_policy=session)
@@ -107,6 +111,9 @@ def test_case(case):
     result = decide(case)
     if case.get("kind") == "lockout":
         assert result is expect["lockout_allows_put_key_policy"]
+        return
+    if case.get("kind") == "retire":
+        assert result is expect["retire_allowed"]
         return
     assert result.effect.value == expect["effect"], result.explanation
     assert result.allowed == (expect["effect"] == "Allow")
