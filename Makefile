@@ -44,8 +44,9 @@ serve: migrate
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
+# Every benchmark runs, even after one misses its target; the exit status says whether all met theirs.
 bench: $(VENV)/.installed-bench
-	@set -e; for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script; done
+	@status=0; for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || status=1; done; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis staticfiles

@@ -15,6 +15,7 @@ from accounts.models import AccessKey
 from accounts.principals import Principal
 from accounts.regions import is_known_region
 from awsapi import errors
+from kmsconsole import statecache
 
 INVALID_TOKEN = "The security token included in the request is invalid."
 EXPIRED_TOKEN = "The security token included in the request is expired"
@@ -55,12 +56,8 @@ def authenticate(request, *, body: bytes, expected_service: str | None = None) -
     except sigv4.SigV4Error as err:
         raise _as_aws_error(err) from None
 
-    access_key = (
-        AccessKey.objects.select_related("account", "user", "user__account", "session", "session__role",
-                                         "session__role__account")
-        .filter(access_key_id=signed.access_key_id)
-        .first()
-    )
+    access_key, secret = statecache.get("access_key", signed.access_key_id,
+                                        lambda: _load_access_key(signed.access_key_id))
     if access_key is None or access_key.status != AccessKey.ACTIVE:
         raise errors.UnrecognizedClientException(INVALID_TOKEN)
     if access_key.session is not None or access_key.expires_at is not None:
@@ -75,7 +72,7 @@ def authenticate(request, *, body: bytes, expected_service: str | None = None) -
             query_string=request.META.get("QUERY_STRING", ""),
             headers=headers,
             body=body,
-            secret_access_key=access_key.secret_access_key,
+            secret_access_key=secret,
         )
     except sigv4.SigV4Error as err:
         raise _as_aws_error(err) from None
@@ -85,6 +82,16 @@ def authenticate(request, *, body: bytes, expected_service: str | None = None) -
         raise errors.UnrecognizedClientException(INVALID_TOKEN)
 
     return Authenticated(principal=principal_for_key(access_key), region=signed.region, service=signed.service)
+
+
+def _load_access_key(access_key_id: str) -> tuple[AccessKey | None, str | None]:
+    access_key = (
+        AccessKey.objects.select_related("account", "user", "user__account", "session", "session__role",
+                                         "session__role__account")
+        .filter(access_key_id=access_key_id)
+        .first()
+    )
+    return (access_key, access_key.secret_access_key) if access_key else (None, None)
 
 
 def _check_session_token(access_key: AccessKey, token: str | None):

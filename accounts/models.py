@@ -265,3 +265,21 @@ class AccessKey(models.Model):
     @secret_access_key.setter
     def secret_access_key(self, value: str):
         self.secret_sealed = sealing.seal(value.encode())
+
+
+class StateToken(models.Model):
+    """One row whose token changes with every change to what authentication and authorisation read.
+
+    kmsconsole.statecache keeps process-local copies of those rows and trusts them only while this
+    token is the one they were read under. A random token, not a counter: a counter restarted by a
+    truncated table could repeat a value some process still holds.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.UUIDField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="state_token_single_row")]
+
+    def __str__(self):
+        return str(self.token)

@@ -8,6 +8,7 @@ trail records.
 from dataclasses import dataclass, field
 
 from accounts.models import Account, IamPolicy, IamRole, IamUser, InlinePolicy, RoleSession
+from kmsconsole import statecache
 from policies.engine import Caller, NamedPolicy
 from policies.grammar import parse_policy_cached
 
@@ -91,7 +92,9 @@ class Principal:
     def identity_policies(self) -> list[NamedPolicy]:
         """The IAM policies attached to the user or role, parsed once per document text."""
         if self._identity_policies is None:
-            self._identity_policies = _load_identity_policies(self)
+            owner = ("user", self.user.pk) if self.user else ("role", self.role.pk) if self.role else ("root", None)
+            self._identity_policies = statecache.get("identity_policies", owner,
+                                                     lambda: _load_identity_policies(self))
         return self._identity_policies
 
     def session_policy(self):

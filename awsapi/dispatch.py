@@ -98,6 +98,9 @@ class Call:
     resources: list[KeyResource] = field(default_factory=list)
     decisions: list = field(default_factory=list)
     requested_alias: str | None = None  # the alias the request named the key by (kms:RequestAlias)
+    # Work that must happen even when the call fails and its transaction rolls back (e.g. removing a key
+    # found past its deletion date); run in the transaction that records the failure.
+    after_rollback: list = field(default_factory=list)
     response_elements: dict | None = None
     # Set by operations whose audit record must not name the caller's request (e.g. a failed sign-in).
     extra_record_fields: dict = field(default_factory=dict)
@@ -134,6 +137,8 @@ def execute(call: Call, *, wire_body: dict | None = None) -> dict:
         return result
     except errors.AwsError as err:
         with transaction.atomic():
+            for work in call.after_rollback:
+                work()
             record_call(call, spec, error=err)
         raise
     except Exception:

@@ -5,10 +5,9 @@ grants on the key, the request's condition keys), asks policies.engine, remember
 call (the console and the audit trail explain it) and raises AccessDeniedException when it denies.
 """
 
-from django.db.models import Q
-
 from awsapi import errors
 from keys.models import Grant, Key
+from kmsconsole import statecache
 from policies.engine import AccessRequest, GrantView, evaluate_identity_access, evaluate_key_access
 from policies.grammar import parse_policy_cached
 
@@ -30,10 +29,12 @@ def request_context(call, key: Key | None, action: str, extra: dict | None = Non
             "kms:KeyUsage": key.key_usage,
             "kms:KeyOrigin": key.origin,
             "kms:MultiRegion": False,
-            "kms:ResourceAliases": [a.name for a in key.aliases.all()],
+            "kms:ResourceAliases": statecache.get("key-aliases", key.pk,
+                                                  lambda: [a.name for a in key.aliases.all()]),
         })
-        for tag in key.tags.all():
-            context[f"aws:ResourceTag/{tag.tag_key}"] = tag.tag_value
+        tags = statecache.get("key-tags", key.pk, lambda: [(t.tag_key, t.tag_value) for t in key.tags.all()])
+        for tag_key, tag_value in tags:
+            context[f"aws:ResourceTag/{tag_key}"] = tag_value
     if call.requested_alias:
         context["kms:RequestAlias"] = call.requested_alias
     if action in _GRANT_MANAGEMENT_ACTIONS:
@@ -52,7 +53,11 @@ def _grants_for(principal, key: Key) -> list[GrantView]:
     names = {principal.arn, principal.account.root_arn}
     if principal.role is not None:
         names.add(principal.role.arn)
-    grants = Grant.objects.filter(Q(key=key) & Q(grantee_principal__in=names))
+    return [grant for grant in statecache.get("key-grants", key.pk, lambda: _load_grants(key))
+            if grant.grantee_principal in names]
+
+
+def _load_grants(key: Key) -> list[GrantView]:
     return [
         GrantView(
             grant_id=g.grant_id,
@@ -61,7 +66,7 @@ def _grants_for(principal, key: Key) -> list[GrantView]:
             constraints=g.constraints or None,
             retiring_principal=g.retiring_principal or None,
         )
-        for g in grants
+        for g in Grant.objects.filter(key=key)
     ]
 
 

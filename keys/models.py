@@ -2,12 +2,13 @@
 tags and grants."""
 
 import uuid
+from functools import lru_cache
 
 from django.db import models
 from django.db.models import Q
 
 from accounts.models import Account
-from kmsconsole import sealing
+from kmsconsole import sealing, statecache
 
 KEY_STATES = ["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Unavailable"]
 KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]
@@ -67,7 +68,7 @@ class Key(models.Model):
 
     @property
     def current_material(self) -> "KeyMaterial":
-        return self.materials.order_by("-version").first()
+        return statecache.get("current-material", self.pk, lambda: self.materials.order_by("-version").first())
 
 
 def key_arn(region: str, account_id: str, key_id: str) -> str:
@@ -100,11 +101,17 @@ class KeyMaterial(models.Model):
 
     @property
     def material(self) -> bytes:
-        return sealing.unseal(bytes(self.sealed))
+        # A material version never changes once written, so it is opened once per process.
+        return _open_material(self.material_id, bytes(self.sealed))
 
     @material.setter
     def material(self, value: bytes):
         self.sealed = sealing.seal(value)
+
+
+@lru_cache(maxsize=1024)
+def _open_material(material_id: str, sealed: bytes) -> bytes:
+    return sealing.unseal(sealed)
 
 
 class KeyPolicyVersion(models.Model):

@@ -5,12 +5,14 @@ key is reached only by key ARN or alias ARN, and a key ARN of another account th
 answered like a denial, so that existence never leaks across accounts.
 """
 
+import copy
 import re
 
 from django.utils import timezone
 
 from awsapi import errors
 from keys.models import Alias, Key, alias_arn, key_arn
+from kmsconsole import statecache
 
 _KEY_ID = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
 _ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:([a-z0-9-]+):([0-9]{12}):(key/.+|alias/.+)$")
@@ -45,11 +47,8 @@ def resolve_key(call, identifier: str, *, action: str, aliases: bool = True, for
     foreign = account_id != caller_account
 
     if is_alias:
-        query = Alias.objects.select_related("key", "key__account").filter(
-            account_id=account_id, region=region, name=resource
-        )
-        alias = query.first()
-        key = alias.key if alias else None
+        key = _cached_copy("key-by-alias", (account_id, region, resource),
+                           lambda: _key_by_alias(account_id, region, resource))
         call.requested_alias = resource
     else:
         key_id = resource[len("key/"):]
@@ -57,12 +56,13 @@ def resolve_key(call, identifier: str, *, action: str, aliases: bool = True, for
             if foreign:
                 _deny_foreign(call, action, key_arn(region, account_id, key_id), account_id)
             raise errors.NotFoundException(f"Invalid keyId '{identifier}'")
-        query = Key.objects.select_related("account").filter(account_id=account_id, region=region, key_id=key_id)
         if for_update:
-            query = query.select_for_update()
-        key = query.first()
+            key = _key_by_id(account_id, region, key_id, for_update=True)
+        else:
+            key = _cached_copy("key-by-id", (account_id, region, key_id),
+                               lambda: _key_by_id(account_id, region, key_id))
 
-    if key is not None and purge_if_due(key):
+    if key is not None and purge_if_due(key, call):
         key = None
     if key is None:
         if foreign:
@@ -81,10 +81,39 @@ def _deny_foreign(call, action: str, arn: str, account_id: str):
     raise errors.AccessDeniedException(cross_account_denial_message(call.principal.arn, action))
 
 
-def purge_if_due(key: Key, now=None) -> bool:
-    """A key past its deletion date is gone: delete it (aliases, grants and material go with it)."""
+def _key_by_id(account_id: str, region: str, key_id: str, for_update: bool = False) -> Key | None:
+    query = Key.objects.select_related("account").filter(account_id=account_id, region=region, key_id=key_id)
+    if for_update:
+        query = query.select_for_update()
+    return query.order_by().first()
+
+
+def _key_by_alias(account_id: str, region: str, name: str) -> Key | None:
+    alias = (Alias.objects.select_related("key", "key__account")
+             .filter(account_id=account_id, region=region, name=name).order_by().first())
+    return alias.key if alias else None
+
+
+def _cached_copy(kind: str, cache_key, load) -> Key | None:
+    # Each call gets its own instance: operations may set attributes on the key they resolved.
+    key = statecache.get(kind, cache_key, load)
+    return copy.copy(key) if key is not None else None
+
+
+def purge_if_due(key: Key, call=None, now=None) -> bool:
+    """A key past its deletion date is gone: delete it (aliases, grants and material go with it).
+
+    The call usually fails next (NotFound), which rolls its transaction back; the deletion is then
+    done again after the rollback (Call.after_rollback), so the key really is gone either way.
+    """
     now = now or timezone.now()
-    if key.state == "PendingDeletion" and key.deletion_date and key.deletion_date <= now:
-        key.delete()
-        return True
-    return False
+    if not (key.state == "PendingDeletion" and key.deletion_date and key.deletion_date <= now):
+        return False
+
+    def delete_due_key():
+        Key.objects.filter(pk=key.pk, state="PendingDeletion", deletion_date__lte=now).delete()
+
+    delete_due_key()
+    if call is not None:
+        call.after_rollback.append(delete_due_key)
+    return True

@@ -15,7 +15,7 @@ from keys import crypto
 from keys.authz import authorize_account_action, authorize_key
 from keys.models import Alias, Key, alias_arn
 from keys.operations.common import paginate, require_state
-from keys.resolve import cross_account_denial_message, resolve_key
+from keys.resolve import cross_account_denial_message, purge_if_due, resolve_key
 
 MAX_ALIASES_PER_KEY = 50
 RESERVED_PREFIX = "alias/aws/"
@@ -44,7 +44,7 @@ def _own_alias(call, name: str, *, for_update: bool = False) -> Alias:
     if for_update:
         query = query.select_for_update()
     alias = query.first()
-    if alias is None:
+    if alias is None or purge_if_due(alias.key, call):
         arn = alias_arn(call.region, call.principal.account_id, name)
         raise errors.NotFoundException(f"Alias {arn} is not found.")
     return alias
@@ -64,7 +64,9 @@ def create_alias(call):
     require_state(key, "CreateAlias")
 
     arn = alias_arn(call.region, call.principal.account_id, name)
-    if Alias.objects.filter(account_id=call.principal.account_id, region=call.region, name=name).exists():
+    existing = Alias.objects.select_related("key").filter(
+        account_id=call.principal.account_id, region=call.region, name=name).first()
+    if existing is not None and not purge_if_due(existing.key, call):
         raise errors.AlreadyExistsException(f"An alias with the name {arn} already exists")
     if key.aliases.count() >= MAX_ALIASES_PER_KEY:
         raise errors.LimitExceededException(

@@ -8,6 +8,7 @@ All cryptography is keys.crypto's; this module only chooses the material and map
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 
 from awsapi import errors
@@ -18,6 +19,7 @@ from keys.models import Key, KeyMaterial
 from keys.operations import common
 from keys.operations.grants import check_grant_tokens
 from keys.resolve import purge_if_due, resolve_key
+from kmsconsole import statecache
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _DATA_KEY_BYTES = {"AES_128": 16, "AES_256": 32}
@@ -128,6 +130,11 @@ def _ciphertext(params: dict) -> bytes:
 # ----------------------------------------------------------------------------------------------------------
 
 
+def material_by_id(material_id: str) -> KeyMaterial | None:
+    return statecache.get("material", material_id, lambda: (
+        KeyMaterial.objects.select_related("key", "key__account").filter(material_id=material_id).order_by().first()))
+
+
 def _key_for_ciphertext(call, blob: bytes, identifier: str | None, action: str) -> tuple[Key, KeyMaterial | None]:
     """The key that must decrypt `blob`, and for symmetric ciphertext the material version that made it.
 
@@ -141,17 +148,16 @@ def _key_for_ciphertext(call, blob: bytes, identifier: str | None, action: str) 
             header = crypto.read_blob_header(blob)
         except crypto.InvalidCiphertext:
             return key, None  # reported as InvalidCiphertextException after authorisation
-        material = KeyMaterial.objects.filter(material_id=header.material_id).first()
+        material = material_by_id(header.material_id)
         if material is None or material.key_id != key.pk:
             return key, _INCORRECT_KEY
         return key, material
 
     with crypto_errors():
         header = crypto.read_blob_header(blob)
-    material = (KeyMaterial.objects.select_related("key", "key__account")
-                .filter(material_id=header.material_id).first())
-    key = material.key if material else None
-    if key is None or key.region != call.region or purge_if_due(key):
+    material = material_by_id(header.material_id)
+    key = copy.copy(material.key) if material else None
+    if key is None or key.region != call.region or purge_if_due(key, call):
         raise errors.AccessDeniedException(_UNKNOWN_CIPHERTEXT_KEY)
     return key, material
 

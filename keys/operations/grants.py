@@ -21,7 +21,7 @@ from keys import crypto
 from keys.authz import authorize_account_action, authorize_key, request_context
 from keys.models import Grant, Key
 from keys.operations import common
-from keys.resolve import resolve_key
+from keys.resolve import purge_if_due, resolve_key
 from kmsconsole import sealing
 from policies.engine import AccessRequest, GrantView, can_retire_grant, evaluate_key_access
 from policies.grammar import parse_policy_cached
@@ -315,6 +315,8 @@ def retire_grant(call):
         if grant is None or (params.get("GrantId") and params["GrantId"] != grant_id):
             raise errors.InvalidGrantTokenException("The grant token is invalid.")
         key = Key.objects.select_for_update().select_related("account").get(pk=grant.key_id)
+        if purge_if_due(key, call):  # a key past its deletion date took its grants with it
+            raise errors.InvalidGrantTokenException("The grant token is invalid.")
         if key_id:
             named = resolve_key(call, key_id, action="kms:RetireGrant", aliases=False)
             if named.pk != key.pk:

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from accounts.models import AccessKey, RoleSession
 from audit.models import AuditEvent
 from tests.conftest import OUTSIDER, OWNER, TRUSTED
+from kmsconsole import statecache
 from tests.sts.conftest import (ALICE_KEY, BOB_KEY, EXTERNAL_ID, MALLORY_KEY, OWNER_ROOT_KEY, credentials_of,
                                 role_arn)
 
@@ -199,6 +200,7 @@ def test_expired_session_credentials_are_refused(sts):
 
     RoleSession.objects.filter(access_key__access_key_id=response["Credentials"]["AccessKeyId"]).update(
         expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+    statecache.bump()  # QuerySet.update() sends no signal: say the state changed
 
     with pytest.raises(ClientError) as excinfo:
         session.get_caller_identity()

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from accounts.models import AccessKey
 from tests.conftest import OWNER, REGION, TRUSTED
 from tests.sts.conftest import ALICE_KEY, OWNER_ROOT_KEY, credentials_of, role_arn
+from kmsconsole import statecache
 
 
 def error_of(excinfo):
@@ -74,6 +75,7 @@ def test_get_session_token_gives_an_iam_user_temporary_credentials_as_itself(sts
 
     AccessKey.objects.filter(access_key_id=creds[0]).update(
         expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+    statecache.bump()  # QuerySet.update() sends no signal: say the state changed
     with pytest.raises(ClientError) as excinfo:
         sts(creds, token).get_caller_identity()
     assert error_of(excinfo)["Code"] == "ExpiredToken"

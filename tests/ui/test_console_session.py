@@ -10,6 +10,7 @@ from django.test import Client
 from accounts.console_session import ROLE_SESSION, SIGNED_IN_AT
 from accounts.models import RoleSession
 from tests.conftest import TRUSTED
+from kmsconsole import statecache
 
 ALICE = {"account": "key-user", "username": "Alice", "password": "demo-Alice-password-not-secret"}
 
@@ -49,6 +50,7 @@ def test_an_expired_role_session_drops_back_to_the_signed_in_user(alice):
 
     RoleSession.objects.filter(pk=alice.session[ROLE_SESSION]).update(
         expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+    statecache.bump()  # QuerySet.update() sends no signal: say the state changed
     page = alice.get("/switchrole/").content.decode()
     assert f"arn:aws:iam::{TRUSTED}:user/Alice" in page
     assert "assumed-role/ExampleRole" not in page
