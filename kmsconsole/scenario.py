@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import scenario as account_scenario
 from accounts.models import Account
+from awsapi.dispatch import commit_durably
 from kmsconsole.scenario_document import (
     INTEGER,
     LIST,
@@ -91,6 +92,7 @@ def load_scenario(path: str | Path, replace: bool = False) -> Loading:
     check_document(document, loading.source)
     try:
         with transaction.atomic():
+            commit_durably()
             if replace:
                 ids = [entry["id"] for entry in document["accounts"]]
                 loading.removed_accounts = Account.objects.filter(id__in=ids).count()

@@ -118,6 +118,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Commits do not wait for the WAL flush by default: most writes are the audit records of read-only
+    # calls, where that wait was most of a call's cost. Every call that changes state, and scenario
+    # loading, turn it back on for their own transaction (awsapi.dispatch, kmsconsole.scenario), so a
+    # change and its records are always durable together.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite: wait for the write lock instead of failing at once under concurrent requests.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -108,16 +108,25 @@ def test_a_failure_after_the_change_and_before_commit_leaves_neither_change_nor_
     import audit.trail
 
     description = Key.objects.get(key_id=DEMO_KEY_ID).description
-    real_bulk_create = AuditEvent.objects.bulk_create
+    real_save, real_bulk_create = AuditEvent.save, AuditEvent.objects.bulk_create
     failures = []
 
-    def fail_once(rows, *args, **kwargs):
+    # The records are written with save() (one row) or bulk_create() (two); the first write fails.
+    def fail_once(rows):
         if not failures:
             failures.append(rows)
             raise RuntimeError("disk full while writing the audit record")
+
+    def save(self, *args, **kwargs):
+        fail_once([self])
+        return real_save(self, *args, **kwargs)
+
+    def bulk_create(rows, *args, **kwargs):
+        fail_once(rows)
         return real_bulk_create(rows, *args, **kwargs)
 
-    monkeypatch.setattr(audit.trail.AuditEvent.objects, "bulk_create", fail_once)
+    monkeypatch.setattr(audit.trail.AuditEvent, "save", save)
+    monkeypatch.setattr(audit.trail.AuditEvent.objects, "bulk_create", bulk_create)
     with pytest.raises(ClientError) as excinfo:
         kms_without_retries(live_server, key_admin).update_key_description(
             KeyId=DEMO_KEY_ID, Description="never committed")
