@@ -54,7 +54,11 @@ def begin_request() -> None:
 def _request_token():
     token = getattr(_local, "token", None)
     if token is _UNREAD:
-        token = _local.token = _read_token()
+        token = _read_token()
+        if token is None:  # a database that has never had a change recorded (new, or just upgraded)
+            bump()
+            token = _read_token()
+        _local.token = token
         if token is not None and token != _store.token:
             with _store.lock:
                 if token != _store.token:
