@@ -390,8 +390,8 @@ def report(boto_results: dict, raw: dict, workers: int, threads: int) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every request count")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 4)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)))
     parser.add_argument("--concurrency", type=int, action="append", help="boto3 concurrency (repeatable)")
     parser.add_argument("--skip-boto3", action="store_true", help="only the raw HTTP comparison")
     parser.add_argument("--clients", choices=sorted(CLIENT_RUNNERS), default="processes",
