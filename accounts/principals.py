@@ -92,9 +92,12 @@ class Principal:
     def identity_policies(self) -> list[NamedPolicy]:
         """The IAM policies attached to the user or role, parsed once per document text."""
         if self._identity_policies is None:
-            owner = ("user", self.user.pk) if self.user else ("role", self.role.pk) if self.role else ("root", None)
-            self._identity_policies = statecache.get("identity_policies", owner,
-                                                     lambda: _load_identity_policies(self))
+            if self.kind == ROOT:
+                self._identity_policies = []  # the root user is not governed by IAM policies
+            else:
+                owner = ("user", self.user.pk) if self.user else ("role", self.role.pk)
+                self._identity_policies = statecache.get("identity_policies", owner,
+                                                         lambda: _load_identity_policies(self))
         return self._identity_policies
 
     def session_policy(self):
@@ -104,8 +107,6 @@ class Principal:
 
 
 def _load_identity_policies(principal: Principal) -> list[NamedPolicy]:
-    if principal.kind == ROOT:
-        return []  # The root user is not governed by IAM policies (it may do anything IAM allows).
     if principal.user is not None:
         owner_name = f"user/{principal.user.name}"
         inline = InlinePolicy.objects.filter(user=principal.user)
