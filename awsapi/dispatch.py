@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from accounts.principals import Principal
 from awsapi import errors, shapes
+from kmsconsole import statecache
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ def execute(call: Call, *, wire_body: dict | None = None) -> dict:
             result = spec.fn(call) or {}
             record_call(call, spec, error=None)
         return result
+    except statecache.Stale:
+        raise  # the endpoint runs the call again on fresh state; nothing was written
     except errors.AwsError as err:
         with transaction.atomic():
             for work in call.after_rollback:

@@ -10,7 +10,14 @@ material: eight queries that almost never change between calls. Instead:
   when the token has moved, the process drops every entry and reads the tables again.
 
 So a call sees every change committed before it started, as reading the tables would, and a change made in
-one gunicorn worker is seen by the others at their next request. Changes that bypass model signals
+one gunicorn worker is seen by the others at their next request.
+
+Read-only API calls may skip even that read (speculate()): they trust the token the process last saw,
+and their one write, the audit INSERT, only happens while the database still holds that token
+(unconfirmed_token(), used by audit.trail). If the token has moved, nothing is written, Stale is raised
+and the endpoint runs the call again, reading the token first. A call that writes no record checks the
+token with confirm() before it answers. Either way, no answer rests on state older than the moment it
+was given. Changes that bypass model signals
 (QuerySet.update, bulk_create, raw SQL) must call bump() themselves. Outside a request (management
 commands, tests calling operations directly) nothing is cached.
 """
@@ -46,13 +53,48 @@ def _read_token():
 _UNREAD = object()  # in a request, before its first use of the cache
 
 
+class Stale(Exception):
+    """A speculating request trusted a token that has since moved: its answer must not be given."""
+
+
 def begin_request() -> None:
     # The token is read at the request's first use of the cache: pages that never use it pay nothing.
     _local.token = _UNREAD
+    _local.speculative = False
+    _local.unconfirmed = None
+
+
+def speculate() -> None:
+    """Let this request trust the process's last known token instead of reading it (PostgreSQL only:
+    the conditional INSERT that confirms it is written in its SQL). Call before the first get()."""
+    if getattr(_local, "token", None) is _UNREAD and connection.vendor == "postgresql":
+        _local.speculative = True
+
+
+def unconfirmed_token() -> str | None:
+    """The token this request trusted without reading it; None once confirmed, or if it read the token."""
+    return getattr(_local, "unconfirmed", None)
+
+
+def confirmed() -> None:
+    """The request's conditional write found its token current (see unconfirmed_token)."""
+    _local.unconfirmed = None
+
+
+def confirm() -> None:
+    """Check an unconfirmed token against the database now; raise Stale if it moved."""
+    token = unconfirmed_token()
+    if token is None:
+        return
+    if _read_token() != token:
+        raise Stale()
+    _local.unconfirmed = None
 
 
 def _request_token():
     token = getattr(_local, "token", None)
+    if token is _UNREAD and getattr(_local, "speculative", False) and _store.token is not None:
+        token = _local.token = _local.unconfirmed = _store.token
     if token is _UNREAD:
         token = _read_token()
         if token is None:  # a database that has never had a change recorded (new, or just upgraded)
@@ -69,6 +111,8 @@ def _request_token():
 
 def end_request() -> None:
     _local.token = None
+    _local.speculative = False
+    _local.unconfirmed = None
 
 
 def get(kind: str, key, load):
@@ -90,6 +134,7 @@ def bump(**_ignored) -> None:
     """Record that cached state changed. Signal receiver; also call it after bulk changes."""
     # This thread's request may read its own uncommitted change next: stop trusting the cache for it.
     _local.token = None
+    _local.speculative = False
     token = uuid.uuid4().hex
     with connection.cursor() as cursor:
         cursor.execute("UPDATE accounts_statetoken SET token = %s WHERE id = 1", [token])

@@ -16,7 +16,10 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = ["django.contrib.contenttypes", "rest_framework", "audit"]
 MIDDLEWARE = []
 ROOT_URLCONF = "bench.floor_app.urls"
-DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True)}
+# The same connection settings as the real server (kmsconsole/settings.py): kept connections, no health
+# check query, commits that do not wait for the WAL flush.
+DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600)}
+DATABASES["default"]["OPTIONS"] = {"options": "-c synchronous_commit=off"}
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REST_FRAMEWORK = {

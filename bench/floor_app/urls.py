@@ -6,13 +6,13 @@ import secrets
 import uuid
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from rest_framework.views import APIView
 
 from audit.models import AuditEvent
+from audit.trail import insert_rows
 
 _KEY = AESGCM(secrets.token_bytes(32))  # per process; the floor needs no key management
 _KEY_ARN = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -33,11 +33,11 @@ class BareEncrypt(APIView):
                   "eventSource": "kms.amazonaws.com", "eventName": "Encrypt", "awsRegion": "us-west-2",
                   "requestParameters": {"keyId": body["KeyId"], "encryptionAlgorithm": "SYMMETRIC_DEFAULT"},
                   "resources": [{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": _KEY_ARN}]}
-        with transaction.atomic():
-            AuditEvent.objects.bulk_create([AuditEvent(
-                event_id=uuid.uuid4(), recipient_account="111122223333", region="us-west-2", event_time=now,
-                event_source="kms.amazonaws.com", event_name="Encrypt", read_only=True, request_id=str(uuid.uuid4()),
-                resource_type="AWS::KMS::Key", resource_arn=_KEY_ARN, record=record)])
+        # One INSERT with autocommit, through the same writer the real server uses.
+        insert_rows([AuditEvent(
+            event_id=uuid.uuid4(), recipient_account="111122223333", region="us-west-2", event_time=now,
+            event_source="kms.amazonaws.com", event_name="Encrypt", read_only=True, request_id=str(uuid.uuid4()),
+            resource_type="AWS::KMS::Key", resource_arn=_KEY_ARN, record=record)])
         answer = {"CiphertextBlob": base64.b64encode(blob).decode(), "KeyId": _KEY_ARN,
                   "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
         return HttpResponse(json.dumps(answer), content_type="application/x-amz-json-1.1")

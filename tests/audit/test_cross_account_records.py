@@ -108,25 +108,17 @@ def test_a_failure_after_the_change_and_before_commit_leaves_neither_change_nor_
     import audit.trail
 
     description = Key.objects.get(key_id=DEMO_KEY_ID).description
-    real_save, real_bulk_create = AuditEvent.save, AuditEvent.objects.bulk_create
+    real_insert_rows = audit.trail.insert_rows
     failures = []
 
-    # The records are written with save() (one row) or bulk_create() (two); the first write fails.
-    def fail_once(rows):
+    # Every record reaches the database through insert_rows; the first write fails.
+    def insert_rows(rows, **kwargs):
         if not failures:
             failures.append(rows)
             raise RuntimeError("disk full while writing the audit record")
+        return real_insert_rows(rows, **kwargs)
 
-    def save(self, *args, **kwargs):
-        fail_once([self])
-        return real_save(self, *args, **kwargs)
-
-    def bulk_create(rows, *args, **kwargs):
-        fail_once(rows)
-        return real_bulk_create(rows, *args, **kwargs)
-
-    monkeypatch.setattr(audit.trail.AuditEvent, "save", save)
-    monkeypatch.setattr(audit.trail.AuditEvent.objects, "bulk_create", bulk_create)
+    monkeypatch.setattr(audit.trail, "insert_rows", insert_rows)
     with pytest.raises(ClientError) as excinfo:
         kms_without_retries(live_server, key_admin).update_key_description(
             KeyId=DEMO_KEY_ID, Description="never committed")
