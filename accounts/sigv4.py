@@ -184,9 +184,11 @@ def _missing_parts(parameters: Mapping[str, str], *, has_date: bool) -> list[str
 def _parse_request_date(lowered: Mapping[str, str]) -> datetime:
     amz_date = lowered.get("x-amz-date")
     if amz_date:
-        if _AMZ_DATE.fullmatch(amz_date.strip()):
-            try:
-                return datetime.strptime(amz_date.strip(), AMZ_DATE_FORMAT).replace(tzinfo=timezone.utc)
+        text = amz_date.strip()
+        if _AMZ_DATE.fullmatch(text):
+            try:  # the regex fixed every digit's place; datetime() checks the values (strptime is 10x slower)
+                return datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+                                int(text[13:15]), tzinfo=timezone.utc)
             except ValueError:
                 pass
         raise _bad_date(amz_date)

@@ -43,6 +43,11 @@ class AwsEndpoint(APIView):
     permission_classes = []
     parser_classes = []
 
+    def perform_content_negotiation(self, request, force=False):
+        # The protocol modules build every answer (AWS JSON 1.1, STS XML) whatever the client accepts, as
+        # AWS does: there is no renderer to choose. (GET / is the console's home page, a Django view.)
+        return (None, None)
+
     def get(self, request):
         from kmsconsole.views import home
 

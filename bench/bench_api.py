@@ -137,12 +137,10 @@ class Servers:
             os.unlink(log)
 
 
-def gunicorn_command(app: str, port: int, workers: int, threads: int) -> list[str]:
-    command = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--log-level", "warning"]
-    if threads > 1:
-        command += ["--threads", str(threads)]
-    return command
+def gunicorn_command(app: str, port: int, workers: int, threads: int, extra: list[str] = ()) -> list[str]:
+    # Run from the repository, so gunicorn also reads gunicorn.conf.py, exactly as `make serve` does.
+    return [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--threads", str(threads), "--log-level", "warning", *extra]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -401,6 +399,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)))
     parser.add_argument("--concurrency", type=int, action="append", help="boto3 concurrency (repeatable)")
+    parser.add_argument("--gunicorn-arg", action="append", default=[], metavar="ARG",
+                        help="extra gunicorn argument for both Django servers, e.g. --gunicorn-arg=--worker-class=sync")
     parser.add_argument("--skip-boto3", action="store_true", help="only the raw HTTP comparison")
     parser.add_argument("--clients", choices=sorted(CLIENT_RUNNERS), default="processes",
                         help="boto3 callers as processes (default: independent clients) or threads of one process")
@@ -420,9 +420,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         ours_url = servers.start("our server", gunicorn_command("kmsconsole.wsgi", port := free_port(), args.workers,
-                                                                args.threads), env, port)
+                                                                args.threads, args.gunicorn_arg), env, port)
         floor_url = servers.start("floor app", gunicorn_command("bench.floor_app.wsgi", port := free_port(),
-                                                                args.workers, args.threads), env, port)
+                                                                args.workers, args.threads, args.gunicorn_arg), env, port)
         moto_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
         moto_url = servers.start("moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p",
                                           str(port := free_port())], moto_env, port)
