@@ -31,7 +31,6 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
@@ -266,6 +265,19 @@ def _stamp(moment: datetime) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
+@dataclass
+class _ReceivedRequest:
+    """What botocore's signer reads of a request. Not an AWSRequest: that one prepares itself again (URL,
+    headers, body) each time the signer reads its .body, which was a tenth of a verification."""
+
+    method: str
+    url: str
+    headers: HTTPHeaders
+    body: bytes
+    params: dict
+    context: dict
+
+
 class _ReceivedRequestSigner(SigV4Auth):
     """botocore's signer, told to sign exactly the headers the client listed in SignedHeaders."""
 
@@ -310,8 +322,7 @@ def _recompute(
     signed: SignedRequest, secret_access_key: str, header_map: HTTPHeaders, method: str, url: str, body: bytes
 ) -> tuple[str, str, str]:
     """(canonical request, string to sign, signature) exactly as botocore computes them for the client."""
-    request = AWSRequest(method=method, url=url, headers=header_map, data=body)
-    request.context["timestamp"] = signed.amz_date_text
+    request = _ReceivedRequest(method, url, header_map, body, {}, {"timestamp": signed.amz_date_text})
     signer = _ReceivedRequestSigner(signed, secret_access_key, header_map)
     canonical_request = signer.canonical_request(request)
     string_to_sign = signer.string_to_sign(request, canonical_request)
