@@ -75,6 +75,15 @@ def _load_operation_modules():
     _loaded = True
 
 
+def warm_up() -> None:
+    """Load now what a process's first call would load: the operation modules and botocore's service
+    models. Server processes do this at start (kmsconsole/wsgi.py), so no client waits ~150 ms for it."""
+    _load_operation_modules()
+    for spec in _REGISTRY.values():
+        if spec.modelled:
+            shapes.operation_model(spec.service, spec.name)
+
+
 @dataclass
 class KeyResource:
     """A key the call acted on: audit records list it, and a foreign owner gets a copy of the record."""
