@@ -1,11 +1,13 @@
 """API benchmark (issue 4, "Speed"): our AWS endpoint against moto's server and against a bare Django view.
 
-    .venv/bin/python bench/bench_api.py [--scale 1.0] [--workers 2] [--threads 4]
+    .venv/bin/python bench/bench_api.py [--scale 1.0] [--workers 4] [--threads 1] [--concurrency 4]
+                                        [--clients processes|threads] [--gunicorn-arg=--worker-class=sync]
 
 (a) The same boto3 workload (Encrypt of 256 bytes, Decrypt, GenerateDataKey, DescribeKey) at concurrency 1, 4
-    and 16 against OUR server (gunicorn kmsconsole.wsgi, PostgreSQL database kms_bench created and migrated
-    here, demo scenario loaded; every call SigV4-verified, policy-evaluated and audited) and against moto's
-    server (moto_server, in memory), alternating between the two, in the same run.
+    and 16 against OUR server (gunicorn kmsconsole.wsgi with the repository's gunicorn.conf.py, PostgreSQL
+    database kms_bench created and migrated here, demo scenario loaded; every call SigV4-verified,
+    policy-evaluated and audited) and against moto's server (moto_server, in memory). Both servers get an
+    untimed warm-up, then each row is timed in SLICES slices per server, alternating ABBA in the same run.
 (b) Pre-signed raw HTTP Encrypt requests (signed up front with botocore) at concurrency 16 over persistent
     http.client connections, against our endpoint and against bench/floor_app (parse, one AES-GCM, one audit
     row, same database).
@@ -271,9 +273,10 @@ def boto3_workload(ours: Target, moto: Target, scale: float, concurrencies=CONCU
         for operation in OPERATIONS:
             rounds = {ours.name: [], moto.name: []}
             # Untimed warm-up of both servers, so every worker process has served this call before timing
-            # starts (a first call per process loads code and fills caches).
+            # starts (a process's first call opens its database connection and fills its caches). Kept-alive
+            # connections stay with the worker that accepted them, so 16 of them, to reach every worker.
             for target in (ours, moto):
-                runner(concurrency, 16 * concurrency, target.client, lambda c, t=target, op=operation: t.call(c, op))
+                run_threads(16, 160, target.client, lambda c, t=target, op=operation: t.call(c, op))
             # SLICES short slices each, in ABBA order, so the machine's drift during the run hits both alike.
             for index in range(SLICES):
                 for target in ((ours, moto) if index % 2 == 0 else (moto, ours)):
