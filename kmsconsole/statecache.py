@@ -17,9 +17,10 @@ and their one write, the audit INSERT, only happens while the database still hol
 (unconfirmed_token(), used by audit.trail). If the token has moved, nothing is written, Stale is raised
 and the endpoint runs the call again, reading the token first. A call that writes no record checks the
 token with confirm() before it answers. Either way, no answer rests on state older than the moment it
-was given. Changes that bypass model signals
-(QuerySet.update, bulk_create, raw SQL) must call bump() themselves. Outside a request (management
-commands, tests calling operations directly) nothing is cached.
+was given.
+
+Changes that bypass model signals (QuerySet.update, bulk_create, raw SQL) must call bump() themselves.
+Outside a request (management commands, tests calling operations directly) nothing is cached.
 """
 
 from __future__ import annotations
