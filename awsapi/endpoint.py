@@ -72,18 +72,18 @@ def handle_json(request, target: str, request_id: str):
         # (kmsconsole/statecache.py); if it moved meanwhile, they run once more on fresh state.
         statecache.speculate()
         try:
-            return _answer_json(request, route, request_id)
+            return _answer_json(request, route, spec, request_id)
         except statecache.Stale:
             statecache.begin_request()
-    return _answer_json(request, route, request_id)
+    return _answer_json(request, route, spec, request_id)
 
 
-def _answer_json(request, route, request_id: str):
+def _answer_json(request, route, spec, request_id: str):
     body = request.body
     try:
         expected_service = route[0] if route else None
         auth = authenticate(request, body=body, expected_service=expected_service)
-        if route is None or lookup(*route) is None:
+        if spec is None:  # checked after authentication, as AWS does
             raise errors.UnknownOperationException("")
         service, operation = route
         wire_body = json_protocol.parse_body(body)
