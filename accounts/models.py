@@ -26,6 +26,14 @@ def new_role_unique_id() -> str:
     return new_unique_id("AROA")
 
 
+def new_group_unique_id() -> str:
+    return new_unique_id("AGPA")
+
+
+def new_policy_unique_id() -> str:
+    return new_unique_id("ANPA")
+
+
 def new_access_key_id(prefix: str = "AKIA") -> str:
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
 
@@ -72,14 +80,23 @@ class Account(models.Model):
         return bool(self.root_password) and check_password(raw, self.root_password)
 
 
-class IamPolicy(models.Model):
-    """A customer managed IAM policy of one account."""
+AWS_MANAGED = "aws"  # the account part of an AWS managed policy's ARN: arn:aws:iam::aws:policy/...
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="managed_policies")
+
+class IamPolicy(models.Model):
+    """A managed IAM policy: a customer managed policy of one account, or (account NULL) an AWS managed
+    policy of the read-only catalogue (iam/catalogue.py), shared by every account.
+
+    Its documents are its versions (PolicyVersion); `default_version` is the one in force."""
+
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="managed_policies")
     name = models.CharField(max_length=128)
     path = models.CharField(max_length=512, default="/")
-    document = models.TextField()
+    unique_id = models.CharField(max_length=21, unique=True, default=new_policy_unique_id)
     description = models.CharField(max_length=1000, blank=True)
+    default_version = models.ForeignKey("PolicyVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,7 +104,85 @@ class IamPolicy(models.Model):
         ordering = ["account_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["account", "name"], name="managed_policy_name_unique_per_account"),
+            models.UniqueConstraint(fields=["name"], condition=Q(account__isnull=True),
+                                    name="aws_managed_policy_name_unique"),
             models.CheckConstraint(condition=Q(name__regex=r"^[\w+=,.@-]{1,128}$"), name="managed_policy_name_format"),
+            models.CheckConstraint(condition=Q(path__regex=r"^/([\x21-\x7e]*/)?$"), name="managed_policy_path_format"),
+        ]
+
+    def __str__(self):
+        return self.arn
+
+    @property
+    def aws_managed(self) -> bool:
+        return self.account_id is None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id or AWS_MANAGED}:policy{self.path}{self.name}"
+
+    @property
+    def document(self) -> str:
+        """The default version's document (select_related("default_version") to read it without a query)."""
+        return self.default_version.document if self.default_version else ""
+
+    @classmethod
+    def create_with_document(cls, *, document: str, version_id: str = "v1", **fields) -> "IamPolicy":
+        """A new policy and its first version, the default (callers run this in a transaction)."""
+        policy = cls.objects.create(**fields)
+        policy.default_version = PolicyVersion.objects.create(policy=policy, version_id=version_id,
+                                                              document=document)
+        policy.save(update_fields=["default_version"])
+        return policy
+
+    def set_document(self, document: str) -> None:
+        """Replace the default version's document in place (scenario loading: a file declares one document)."""
+        version = self.default_version
+        version.document = document
+        version.save(update_fields=["document"])
+        self.save(update_fields=["updated_at"])
+
+
+class PolicyVersion(models.Model):
+    """One version of a managed policy (v1, v2, ...). At most five per policy; one is the default."""
+
+    policy = models.ForeignKey(IamPolicy, on_delete=models.CASCADE, related_name="versions")
+    version_id = models.CharField(max_length=20)
+    document = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy_id", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "version_id"], name="policy_version_unique"),
+            models.CheckConstraint(condition=Q(version_id__regex=r"^v[1-9][0-9]*$"), name="policy_version_id_format"),
+        ]
+
+    def __str__(self):
+        return f"{self.policy_id}:{self.version_id}"
+
+    @property
+    def is_default(self) -> bool:
+        return self.policy.default_version_id == self.pk
+
+
+class IamGroup(models.Model):
+    """An IAM user group: its policies count for every member user."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    unique_id = models.CharField(max_length=21, unique=True, default=new_group_unique_id)
+    managed_policies = models.ManyToManyField(IamPolicy, blank=True, related_name="groups")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="group_name_unique_per_account"),
+            models.CheckConstraint(condition=Q(name__regex=r"^[\w+=,.@-]{1,128}$"), name="group_name_format"),
+            models.CheckConstraint(condition=Q(path__regex=r"^/([\x21-\x7e]*/)?$"), name="group_path_format"),
+            models.CheckConstraint(condition=Q(unique_id__regex=r"^AGPA[A-Z0-9]{17}$"), name="group_unique_id_format"),
         ]
 
     def __str__(self):
@@ -95,7 +190,7 @@ class IamPolicy(models.Model):
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:policy{self.path}{self.name}"
+        return f"arn:aws:iam::{self.account_id}:group{self.path}{self.name}"
 
 
 class IamUser(models.Model):
@@ -103,8 +198,13 @@ class IamUser(models.Model):
     name = models.CharField(max_length=64)
     path = models.CharField(max_length=512, default="/")
     unique_id = models.CharField(max_length=21, unique=True, default=new_user_unique_id)
+    # The login profile: a console password (hash) means the user has one.
     console_password = models.CharField(max_length=256, blank=True, help_text="Django password hash")
+    password_reset_required = models.BooleanField(default=False)
+    login_profile_created_at = models.DateTimeField(null=True, blank=True)
+    password_last_used = models.DateTimeField(null=True, blank=True)
     managed_policies = models.ManyToManyField(IamPolicy, blank=True, related_name="users")
+    groups = models.ManyToManyField(IamGroup, blank=True, related_name="members")
     tags = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -124,8 +224,18 @@ class IamUser(models.Model):
     def arn(self) -> str:
         return f"arn:aws:iam::{self.account_id}:user{self.path}{self.name}"
 
+    @property
+    def has_login_profile(self) -> bool:
+        return bool(self.console_password)
+
     def set_console_password(self, raw: str | None):
+        from django.utils import timezone
+
         self.console_password = make_password(raw) if raw else ""
+        if not raw:
+            self.login_profile_created_at = None
+        elif self.login_profile_created_at is None:
+            self.login_profile_created_at = timezone.now()
 
     def check_console_password(self, raw: str) -> bool:
         return bool(self.console_password) and check_password(raw, self.console_password)
@@ -165,10 +275,12 @@ class IamRole(models.Model):
 
 
 class InlinePolicy(models.Model):
-    """A policy embedded in exactly one user or one role."""
+    """A policy embedded in exactly one user, role or group."""
 
     user = models.ForeignKey(IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="inline_policies")
     role = models.ForeignKey(IamRole, null=True, blank=True, on_delete=models.CASCADE, related_name="inline_policies")
+    group = models.ForeignKey(IamGroup, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="inline_policies")
     name = models.CharField(max_length=128)
     document = models.TextField()
 
@@ -176,11 +288,15 @@ class InlinePolicy(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(role__isnull=True)) | (Q(user__isnull=True) & Q(role__isnull=False)),
-                name="inline_policy_has_one_owner",
+                condition=(Q(user__isnull=False) & Q(role__isnull=True) & Q(group__isnull=True))
+                | (Q(user__isnull=True) & Q(role__isnull=False) & Q(group__isnull=True))
+                | (Q(user__isnull=True) & Q(role__isnull=True) & Q(group__isnull=False)),
+                name="inline_policy_has_one_owner_of_three",
             ),
             models.UniqueConstraint(fields=["user", "name"], condition=Q(user__isnull=False), name="inline_name_unique_per_user"),
             models.UniqueConstraint(fields=["role", "name"], condition=Q(role__isnull=False), name="inline_name_unique_per_role"),
+            models.UniqueConstraint(fields=["group", "name"], condition=Q(group__isnull=False),
+                                    name="inline_name_unique_per_group"),
             models.CheckConstraint(condition=Q(name__regex=r"^[\w+=,.@-]{1,128}$"), name="inline_policy_name_format"),
         ]
 

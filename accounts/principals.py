@@ -7,8 +7,8 @@ trail records.
 
 from dataclasses import dataclass, field
 
-from accounts.models import Account, IamPolicy, IamRole, IamUser, InlinePolicy, RoleSession
-from kmsconsole import statecache
+from accounts.authz import identity_policies
+from accounts.models import Account, IamRole, IamUser, RoleSession
 from policies.engine import Caller, NamedPolicy
 from policies.grammar import parse_policy_cached
 
@@ -90,14 +90,9 @@ class Principal:
         )
 
     def identity_policies(self) -> list[NamedPolicy]:
-        """The IAM policies attached to the user or role, parsed once per document text."""
+        """The IAM policies attached to the user or role and its groups (accounts.authz), once per call."""
         if self._identity_policies is None:
-            if self.kind == ROOT:
-                self._identity_policies = []  # the root user is not governed by IAM policies
-            else:
-                owner = ("user", self.user.pk) if self.user else ("role", self.role.pk)
-                self._identity_policies = statecache.get("identity_policies", owner,
-                                                         lambda: _load_identity_policies(self))
+            self._identity_policies = identity_policies(self)
         return self._identity_policies
 
     def session_policy(self):
@@ -105,22 +100,3 @@ class Principal:
             return parse_policy_cached(self.session.session_policy)
         return None
 
-
-def _load_identity_policies(principal: Principal) -> list[NamedPolicy]:
-    if principal.user is not None:
-        owner_name = f"user/{principal.user.name}"
-        inline = InlinePolicy.objects.filter(user=principal.user)
-        managed = IamPolicy.objects.filter(users=principal.user)
-    else:
-        role = principal.session.role
-        owner_name = f"role/{role.name}"
-        inline = InlinePolicy.objects.filter(role=role)
-        managed = IamPolicy.objects.filter(roles=role)
-    policies = [
-        NamedPolicy(name=f"{owner_name}/inline/{p.name}", policy=parse_policy_cached(p.document))
-        for p in inline.only("name", "document")
-    ]
-    policies += [
-        NamedPolicy(name=p.name, policy=parse_policy_cached(p.document)) for p in managed.only("name", "document")
-    ]
-    return policies

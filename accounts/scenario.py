@@ -261,11 +261,11 @@ def _set_password(principal, raw: str | None) -> list[str]:
 
 
 def _apply_managed_policies(entries: list, path: str, account: Account, loading) -> dict[str, IamPolicy]:
-    existing = {policy.name: policy for policy in account.managed_policies.all()}
+    existing = {policy.name: policy for policy in account.managed_policies.select_related("default_version")}
     for index, entry in enumerate(entries):
         policy = existing.get(entry["name"])
         if policy is None:
-            policy = IamPolicy.objects.create(
+            policy = IamPolicy.create_with_document(
                 account=account,
                 name=entry["name"],
                 path=entry.get("path", "/"),
@@ -277,7 +277,8 @@ def _apply_managed_policies(entries: list, path: str, account: Account, loading)
             continue
         values = {name: entry[name] for name in ("path", "description") if name in entry}
         if not same_policy(policy.document, entry["document"]):
-            values["document"] = policy_text(entry["document"])
+            policy.set_document(policy_text(entry["document"]))
+            loading.count_updated(policy)
         _update(policy, loading, **values)
     return existing
 
@@ -397,7 +398,7 @@ def _has_secret(key: AccessKey, secret: str) -> bool:
 def accounts_for_export(account_ids: list[str] | None):
     accounts = Account.objects.order_by("id").prefetch_related(
         "access_keys",
-        "managed_policies",
+        "managed_policies__default_version",
         "users__access_keys",
         "users__inline_policies",
         "users__managed_policies",

@@ -174,7 +174,7 @@ def _session_policy(params: dict, role: IamRole) -> str | None:
     for descriptor in params.get("PolicyArns", []):
         arn = descriptor.get("arn", "")
         name = arn.rsplit("/", 1)[-1]
-        managed = next((p for p in IamPolicy.objects.filter(account=role.account, name=name) if p.arn == arn), None)
+        managed = next((p for p in IamPolicy.objects.filter(account=role.account, name=name).select_related("default_version") if p.arn == arn), None)
         if managed is None:
             raise errors.MalformedPolicyDocumentException(f"Policy {arn} does not exist or is not attachable.")
         statements += _statements_of(managed.document)

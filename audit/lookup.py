@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.core import signing
 from django.db.models import Q
 
+from accounts.authz import authorize_identity_action
 from audit.models import AuditEvent
 from awsapi import errors
 from awsapi.dispatch import operation
@@ -180,9 +181,7 @@ def event_summary(row: AuditEvent) -> dict:
 
 @operation("cloudtrail", "LookupEvents", read_only=True, validate=False)
 def lookup_events(call):
-    from keys.authz import authorize_account_action
-
-    authorize_account_action(call, "cloudtrail:LookupEvents")
+    authorize_identity_action(call, "cloudtrail:LookupEvents")
     query = _check_query(call)
     if call.params.get("EventCategory") == "insight":
         return {"Events": []}  # No trail here has CloudTrail Insights enabled: there are no insight events.

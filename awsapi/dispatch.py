@@ -23,6 +23,7 @@ SERVICE_SOURCES = {
     "kms": "kms.amazonaws.com",
     "sts": "sts.amazonaws.com",
     "cloudtrail": "cloudtrail.amazonaws.com",
+    "iam": "iam.amazonaws.com",
     "signin": "signin.amazonaws.com",
 }
 
@@ -66,7 +67,7 @@ def _load_operation_modules():
         return
     import importlib
 
-    for module in ("keys.operations", "accounts.sts", "audit.lookup"):
+    for module in ("keys.operations", "accounts.sts", "audit.lookup", "iam.operations"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -62,7 +62,8 @@ InvalidAliasNameException = _error("InvalidAliasNameException")
 InvalidGrantIdException = _error("InvalidGrantIdException")
 InvalidGrantTokenException = _error("InvalidGrantTokenException")
 InvalidMarkerException = _error("InvalidMarkerException")
-LimitExceededException = _error("LimitExceededException")
+# IAM answers LimitExceeded with 409 (KMS: 400, JSON).
+LimitExceededException = _error("LimitExceededException", query_code="LimitExceeded", query_status=409)
 TagException = _error("TagException")
 UnsupportedOperationException = _error("UnsupportedOperationException")
 MalformedPolicyDocumentException = _error("MalformedPolicyDocumentException", query_code="MalformedPolicyDocument")
@@ -82,3 +83,16 @@ InvalidTimeRangeException = _error("InvalidTimeRangeException")
 InvalidMaxResultsException = _error("InvalidMaxResultsException")
 InvalidNextTokenException = _error("InvalidNextTokenException")
 InvalidEventCategoryException = _error("InvalidEventCategoryException")
+
+# IAM (botocore's iam model: Query codes and HTTP statuses).
+NoSuchEntityException = _error("NoSuchEntityException", status=404, query_code="NoSuchEntity", query_status=404)
+EntityAlreadyExistsException = _error("EntityAlreadyExistsException", status=409, query_code="EntityAlreadyExists",
+                                      query_status=409)
+DeleteConflictException = _error("DeleteConflictException", status=409, query_code="DeleteConflict", query_status=409)
+InvalidInputException = _error("InvalidInputException", query_code="InvalidInput")
+UnmodifiableEntityException = _error("UnmodifiableEntityException", query_code="UnmodifiableEntity")
+PolicyNotAttachableException = _error("PolicyNotAttachableException", query_code="PolicyNotAttachable")
+PasswordPolicyViolationException = _error("PasswordPolicyViolationException", query_code="PasswordPolicyViolation")
+PolicyEvaluationException = _error("PolicyEvaluationException", status=500, query_code="PolicyEvaluation",
+                                   query_status=500)
+ServiceFailureException = _error("ServiceFailureException", status=500, query_code="ServiceFailure", query_status=500)

@@ -1,13 +1,15 @@
-"""The AWS Query protocol: STS's form-encoded requests and XML answers (reference kms.md §1.6).
+"""The AWS Query protocol: STS's and IAM's form-encoded requests and XML answers (reference kms.md §1.6).
 
 A request is `Action=AssumeRole&Version=2011-06-15&RoleArn=...` with nested members flattened into
-dotted names (`PolicyArns.member.1.arn`, `Tags.member.2.Key`). The botocore model of the service says
-which member is a list, an integer or a timestamp, so decoding and encoding follow it here exactly as
-shapes.py does for JSON; the operation itself runs through dispatch.execute like every other call.
+dotted names (`PolicyArns.member.1.arn`, `Tags.member.2.Key`). The credential scope's service says which
+service it is for (CONTRACT §2). The botocore model of the service says which member is a list, an
+integer or a timestamp, so decoding and encoding follow it here exactly as shapes.py does for JSON; the
+operation itself runs through dispatch.execute like every other call.
 """
 
 import datetime as dt
-from urllib.parse import parse_qsl
+import re
+from urllib.parse import parse_qsl, quote
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
@@ -17,32 +19,47 @@ from awsapi import errors, shapes
 from awsapi.dispatch import Call, execute, lookup
 from awsapi.endpoint import client_ip
 
-SERVICE = "sts"
-API_VERSION = "2011-06-15"
+# Query-protocol services and their API versions.
+API_VERSIONS = {"sts": "2011-06-15", "iam": "2010-05-08"}
+DEFAULT_SERVICE = "sts"
+# IAM is global: AWS records its calls in us-east-1 whatever region a client signed for (SDKs pointed at a
+# custom endpoint sign with their own region, so any known region is accepted).
+GLOBAL_SERVICE_REGIONS = {"iam": "us-east-1"}
 CONTENT_TYPE = "text/xml"
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/[0-9]{8}/[^/,\s]+/([^/,\s]+)/")
+# IAM sends policy documents URL-encoded (botocore decodes them back to dicts).
+_URL_ENCODED_SHAPES = {"policyDocumentType"}
 
 
-def _namespace() -> str:
-    return shapes.service_model(SERVICE).metadata["xmlNamespace"]
+def _namespace(service: str) -> str:
+    return shapes.service_model(service).metadata["xmlNamespace"]
+
+
+def scope_service(request) -> str:
+    """The Query service a request is for: its credential scope's service when that is one of ours."""
+    match = _SCOPE_SERVICE.search(request.headers.get("Authorization", ""))
+    service = match.group(1) if match else DEFAULT_SERVICE
+    return service if service in API_VERSIONS else DEFAULT_SERVICE
 
 
 def handle(request, request_id: str) -> HttpResponse:
     body = request.body
+    service = scope_service(request)
     try:
         form = parse_form(body)
-        auth = authenticate(request, body=body, expected_service=SERVICE)
+        auth = authenticate(request, body=body, expected_service=service)
         action = form.get("Action", "")
-        if form.get("Version") != API_VERSION or lookup(SERVICE, action) is None \
-                or shapes.operation_model(SERVICE, action) is None:
+        if form.get("Version") != API_VERSIONS[service] or lookup(service, action) is None \
+                or shapes.operation_model(service, action) is None:
             raise errors.UnknownOperationException(
                 f"Could not find operation {action} for version {form.get('Version', 'NO_VERSION_SPECIFIED')}")
-        params = decode_input(action, form)
+        params = decode_input(service, action, form)
     except errors.AwsError as error:
-        return error_response(error, request_id)
+        return error_response(error, request_id, service)
     call = Call(
         principal=auth.principal,
-        region=auth.region,
-        service=SERVICE,
+        region=GLOBAL_SERVICE_REGIONS.get(service, auth.region),
+        service=service,
         operation=action,
         params=params,
         request_id=request_id,
@@ -52,8 +69,8 @@ def handle(request, request_id: str) -> HttpResponse:
     try:
         result = execute(call)
     except errors.AwsError as error:
-        return error_response(error, request_id)
-    return success_response(action, result, request_id)
+        return error_response(error, request_id, service)
+    return success_response(service, action, result, request_id)
 
 
 def parse_form(body: bytes) -> dict[str, str]:
@@ -66,9 +83,9 @@ def parse_form(body: bytes) -> dict[str, str]:
 
 # ---- form -> Python values, driven by the model ------------------------------------------------------
 
-def decode_input(operation: str, form: dict[str, str]) -> dict:
+def decode_input(service: str, operation: str, form: dict[str, str]) -> dict:
     """Rebuild the operation's input from the flattened form members; unknown members are ignored."""
-    shape = shapes.operation_model(SERVICE, operation).input_shape
+    shape = shapes.operation_model(service, operation).input_shape
     if shape is None:
         return {}
     return _decode_structure(shape, form, "") or {}
@@ -152,15 +169,20 @@ def _encode(shape, value) -> str:
         return _timestamp(value) if isinstance(value, dt.datetime) else escape(str(value))
     if kind == "boolean":
         return "true" if value else "false"
+    if kind == "map":
+        return "".join(f"<entry><key>{escape(str(k))}</key><value>{_encode(shape.value, v)}</value></entry>"
+                       for k, v in value.items())
+    if shape.name in _URL_ENCODED_SHAPES:
+        return escape(quote(str(value), safe=""))
     return escape(str(value))
 
 
-def success_response(operation: str, result: dict, request_id: str) -> HttpResponse:
-    output = shapes.operation_model(SERVICE, operation).output_shape
+def success_response(service: str, operation: str, result: dict, request_id: str) -> HttpResponse:
+    output = shapes.operation_model(service, operation).output_shape
     inner = _encode(output, result or {}) if output is not None else ""
     wrapper = (output.serialization.get("resultWrapper") if output is not None else None) or f"{operation}Result"
     body = (
-        f'<{operation}Response xmlns="{_namespace()}">\n'
+        f'<{operation}Response xmlns="{_namespace(service)}">\n'
         f"  <{wrapper}>{inner}</{wrapper}>\n"
         f"  <ResponseMetadata><RequestId>{escape(request_id)}</RequestId></ResponseMetadata>\n"
         f"</{operation}Response>\n"
@@ -170,11 +192,11 @@ def success_response(operation: str, result: dict, request_id: str) -> HttpRespo
     return response
 
 
-def error_response(error: errors.AwsError, request_id: str) -> HttpResponse:
+def error_response(error: errors.AwsError, request_id: str, service: str = DEFAULT_SERVICE) -> HttpResponse:
     code = error.query_code or error.code
     status = error.query_status or error.status
     body = (
-        f'<ErrorResponse xmlns="{_namespace()}">\n'
+        f'<ErrorResponse xmlns="{_namespace(service)}">\n'
         f"  <Error><Type>{'Receiver' if status >= 500 else 'Sender'}</Type><Code>{escape(code)}</Code>"
         f"<Message>{escape(error.message)}</Message></Error>\n"
         f"  <RequestId>{escape(request_id)}</RequestId>\n"

@@ -10,10 +10,10 @@ constraint: Member must have value greater than or equal to 1".
 import base64
 import binascii
 import datetime as dt
-import re
 from functools import lru_cache
 
 import botocore.session
+import regex
 
 from awsapi.errors import SerializationException, ValidationException
 
@@ -161,8 +161,10 @@ def _validate_value(shape, value, path, problems):
 
 @lru_cache(maxsize=256)
 def _pattern(pattern: str):
-    # botocore patterns are Java-style; the ones these services use read the same in Python.
-    return re.compile(pattern, re.DOTALL)
+    # botocore patterns are Java-style: `regex` reads their Unicode classes (\p{L}, \p{Z}...) as Java does.
+    # Java spells the supplementary planes as a UTF-16 surrogate range; Python strings hold code points.
+    pattern = pattern.replace("\\uD800\\uDC00-\\uDBFF\\uDFFF", "\\U00010000-\\U0010FFFF")
+    return regex.compile(pattern, regex.DOTALL)
 
 
 def _check_length(shape, length, value, path, problems, sensitive):

@@ -1,14 +1,15 @@
-"""The one bridge between the database and the policy engine.
+"""The key's side of a decision: the key policy, the grants on the key and the kms: condition keys.
 
-It gathers what a decision needs (the key policy, the caller's IAM policies and session policy, the
-grants on the key, the request's condition keys), asks policies.engine, remembers the decision on the
-call (the console and the audit trail explain it) and raises AccessDeniedException when it denies.
+The caller's side (IAM policies, groups, session policy, global condition keys) comes from accounts.authz;
+this module adds the key's, asks policies.engine, remembers the decision on the call (the console and the
+audit trail explain it) and raises AccessDeniedException when it denies.
 """
 
+from accounts.authz import authorize_identity_action, global_context
 from awsapi import errors
 from keys.models import Grant, Key
 from kmsconsole import statecache
-from policies.engine import AccessRequest, GrantView, evaluate_identity_access, evaluate_key_access
+from policies.engine import AccessRequest, GrantView, evaluate_key_access
 from policies.grammar import parse_policy_cached
 
 # Operations whose requests carry kms:GrantIsForAWSResource; a direct call is never "for an AWS resource".
@@ -17,12 +18,7 @@ _GRANT_MANAGEMENT_ACTIONS = {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGra
 
 def request_context(call, key: Key | None, action: str, extra: dict | None = None,
                     encryption_context: dict | None = None) -> dict:
-    context = {
-        "aws:SourceIp": call.source_ip,
-        "aws:SecureTransport": False,
-        "aws:RequestedRegion": call.region,
-        "aws:ViaAWSService": False,
-    }
+    context = global_context(call)
     if key is not None:
         context.update({
             "kms:KeySpec": key.key_spec,
@@ -101,25 +97,7 @@ def authorize_key(call, key: Key, action: str, *, extra_context: dict | None = N
 
 
 def authorize_account_action(call, action: str, resource_arn: str = "*", *, extra_context: dict | None = None):
-    """Actions with no key to ask (CreateKey, ListKeys, GenerateRandom, LookupEvents...): IAM alone decides.
-
-    The account root user is not subject to IAM policies and may do all of these in its own account.
-    """
-    principal = call.principal
-    request = AccessRequest(
-        caller=principal.caller(),
-        action=action,
-        resource_arn=resource_arn,
-        resource_account=principal.account_id,
-        region=call.region,
-        context=request_context(call, None, action, extra_context),
-    )
-    decision = evaluate_identity_access(
-        request,
-        identity_policies=principal.identity_policies(),
-        session_policy=principal.session_policy(),
-    )
-    call.decisions.append(decision)
-    if not decision.allowed:
-        raise errors.AccessDeniedException(decision.access_denied_message(), decision=decision)
-    return decision
+    """KMS actions with no key to ask (CreateKey, ListKeys, GenerateRandom...): IAM alone decides, with the
+    KMS request's condition keys (kms:RequestAlias, grant keys) as well as the global ones."""
+    return authorize_identity_action(call, action, resource_arn,
+                                     context=request_context(call, None, action, extra_context))

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accounts",
     "keys",
     "audit",
+    "iam",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,268 @@
+"""What every IAM operation shares: authorisation, entity lookup in the caller's account, ARNs, policy
+documents and their limits, tags, and IsTruncated/Marker pagination.
+
+Operations follow one order: validate the input (the dispatcher already checked botocore's model), find the
+entity in the caller's own account, authorise `iam:<Action>` on its ARN, check IAM's rules, then change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+from accounts.authz import authorize_identity_action
+from accounts.models import AWS_MANAGED, IamGroup, IamPolicy, IamRole, IamUser
+from awsapi import errors
+from policies.grammar import IDENTITY_POLICY, TRUST_POLICY
+from policies.validator import validate_policy
+
+# ----------------------------------------------------------------------------------------------------------
+# Authorisation
+# ----------------------------------------------------------------------------------------------------------
+
+
+def authorize(call, resource_arn: str, action: str | None = None):
+    """iam:<operation> on `resource_arn`, decided by the caller's own IAM policies (the root user always may)."""
+    return authorize_identity_action(call, f"iam:{action or call.operation}", resource_arn)
+
+
+def account_id(call) -> str:
+    return call.principal.account_id
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ARNs
+# ----------------------------------------------------------------------------------------------------------
+
+def entity_arn(account: str, kind: str, name: str, path: str = "/") -> str:
+    """arn:aws:iam::<account>:<kind><path><name> (kind: user, role, group, policy)."""
+    return f"arn:aws:iam::{account}:{kind}{path}{name}"
+
+
+POLICY_ARN = re.compile(r"arn:aws:iam::(?P<account>[0-9]{12}|aws):policy(?P<path>/(?:[\x21-\x7e]*/)?)(?P<name>[\w+=,.@-]{1,128})")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Entities of the caller's account (names are unique regardless of case, as on AWS)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def find_user(call, name: str) -> IamUser:
+    user = IamUser.objects.select_related("account").filter(account_id=account_id(call), name__iexact=name).first()
+    if user is None:
+        raise errors.NoSuchEntityException(f"The user with name {name} cannot be found.")
+    return user
+
+
+def find_role(call, name: str) -> IamRole:
+    role = IamRole.objects.select_related("account").filter(account_id=account_id(call), name__iexact=name).first()
+    if role is None:
+        raise errors.NoSuchEntityException(f"The role with name {name} cannot be found.")
+    return role
+
+
+def find_group(call, name: str) -> IamGroup:
+    group = IamGroup.objects.select_related("account").filter(account_id=account_id(call), name__iexact=name).first()
+    if group is None:
+        raise errors.NoSuchEntityException(f"The group with name {name} cannot be found.")
+    return group
+
+
+def find_policy(call, arn: str, *, not_found: str | None = None) -> IamPolicy:
+    """A managed policy by ARN: one of the caller's account, or of the AWS managed catalogue.
+
+    Another account's policy is not found, exactly like a missing one: IAM manages one account only."""
+    match = POLICY_ARN.fullmatch(arn or "")
+    if match is None:
+        raise errors.InvalidInputException(f"ARN {arn} is not valid.")
+    owner = match["account"]
+    message = not_found or f"Policy {arn} was not found."
+    if owner != AWS_MANAGED and owner != account_id(call):
+        raise errors.NoSuchEntityException(message)
+    policy = (IamPolicy.objects.select_related("default_version")
+              .filter(account_id=None if owner == AWS_MANAGED else owner, name=match["name"], path=match["path"])
+              .first())
+    if policy is None:
+        raise errors.NoSuchEntityException(message)
+    return policy
+
+
+def name_taken(model, call, name: str) -> bool:
+    return model.objects.filter(account_id=account_id(call), name__iexact=name).exists()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Policy documents
+# ----------------------------------------------------------------------------------------------------------
+
+# Characters counted against IAM's size limits: whitespace is not counted (AWS's documented rule).
+_WHITESPACE = re.compile(r"\s+")
+MANAGED_POLICY_MAX = 6144
+INLINE_LIMITS = {"user": 2048, "group": 5120, "role": 10240}  # aggregate inline size per entity
+TRUST_POLICY_MAX = 2048
+
+
+def policy_size(document: str) -> int:
+    return len(_WHITESPACE.sub("", document))
+
+
+def check_document(document: str, policy_type: str = IDENTITY_POLICY) -> str:
+    """The document, if IAM accepts it; MalformedPolicyDocument with the first grammar error otherwise."""
+    findings = validate_policy(document, policy_type)
+    problems = [f for f in findings if f.severity == "ERROR"]
+    if problems:
+        raise errors.MalformedPolicyDocumentException(problems[0].message, field="PolicyDocument")
+    return document
+
+
+def check_trust_policy(document: str) -> str:
+    if policy_size(document) > TRUST_POLICY_MAX:
+        raise errors.LimitExceededException(
+            f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX}", field="AssumeRolePolicyDocument")
+    try:
+        return check_document(document, TRUST_POLICY)
+    except errors.MalformedPolicyDocumentException as error:
+        error.field = "AssumeRolePolicyDocument"
+        raise
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Tags ({key: value} in the database, [{"Key", "Value"}] on the wire)
+# ----------------------------------------------------------------------------------------------------------
+
+MAX_TAGS = 50
+
+
+def tag_list(tags: dict | None) -> list[dict]:
+    return [{"Key": key, "Value": value} for key, value in sorted((tags or {}).items())]
+
+
+def merged_tags(current: dict | None, new: list[dict], what: str) -> dict:
+    merged = dict(current or {})
+    for tag in new:
+        if tag["Key"].lower().startswith("aws:"):
+            raise errors.InvalidInputException("Tag keys may not start with the reserved prefix aws:.")
+        merged[tag["Key"]] = tag.get("Value", "")
+    if len(merged) > MAX_TAGS:
+        raise errors.LimitExceededException(f"The number of tags has reached the maximum limit for {what}.")
+    return merged
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pagination: Marker / MaxItems -> IsTruncated / Marker, keyset on the entity's name
+# ----------------------------------------------------------------------------------------------------------
+
+DEFAULT_MAX_ITEMS = 100
+
+
+def _encode_marker(value: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": value}).encode()).decode()
+
+
+def _decode_marker(marker: str) -> str:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(marker.encode()))["after"]
+        if not isinstance(value, str):
+            raise ValueError
+        return value
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise errors.InvalidInputException("Invalid Marker.", field="Marker") from None
+
+
+def paginate(queryset, params: dict, *, key: str = "name") -> tuple[list, dict]:
+    """One page of `queryset` ordered by `key` (unique within it) for the request's Marker and MaxItems.
+
+    One query per page, whatever the page number. Returns (page, {"IsTruncated", ["Marker"]})."""
+    max_items = params.get("MaxItems") or DEFAULT_MAX_ITEMS
+    queryset = queryset.order_by(key)
+    if params.get("Marker"):
+        queryset = queryset.filter(**{f"{key}__gt": _decode_marker(params["Marker"])})
+    window = list(queryset[:max_items + 1])
+    page = window[:max_items]
+    if len(window) > max_items:
+        return page, {"IsTruncated": True, "Marker": _encode_marker(getattr(page[-1], key))}
+    return page, {"IsTruncated": False}
+
+
+def paginate_list(items: list, params: dict) -> tuple[list, dict]:
+    """Pagination over an already-built list (small per-entity lists: attached policies, group members)."""
+    max_items = params.get("MaxItems") or DEFAULT_MAX_ITEMS
+    start = 0
+    if params.get("Marker"):
+        try:
+            start = int(_decode_marker(params["Marker"]))
+        except ValueError:
+            raise errors.InvalidInputException("Invalid Marker.", field="Marker") from None
+    page = items[start:start + max_items]
+    if start + max_items < len(items):
+        return page, {"IsTruncated": True, "Marker": _encode_marker(str(start + max_items))}
+    return page, {"IsTruncated": False}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Output shapes shared by several operations
+# ----------------------------------------------------------------------------------------------------------
+
+
+def user_shape(user: IamUser, *, tags: bool = False) -> dict:
+    shape = {
+        "Path": user.path,
+        "UserName": user.name,
+        "UserId": user.unique_id,
+        "Arn": user.arn,
+        "CreateDate": user.created_at,
+    }
+    if user.password_last_used:
+        shape["PasswordLastUsed"] = user.password_last_used
+    if tags and user.tags:
+        shape["Tags"] = tag_list(user.tags)
+    return shape
+
+
+def role_shape(role: IamRole, *, tags: bool = False, trust_policy: bool = True) -> dict:
+    shape = {
+        "Path": role.path,
+        "RoleName": role.name,
+        "RoleId": role.unique_id,
+        "Arn": role.arn,
+        "CreateDate": role.created_at,
+        "MaxSessionDuration": role.max_session_duration,
+    }
+    if trust_policy:
+        shape["AssumeRolePolicyDocument"] = role.trust_policy
+    if role.description:
+        shape["Description"] = role.description
+    if tags and role.tags:
+        shape["Tags"] = tag_list(role.tags)
+    return shape
+
+
+def group_shape(group: IamGroup) -> dict:
+    return {
+        "Path": group.path,
+        "GroupName": group.name,
+        "GroupId": group.unique_id,
+        "Arn": group.arn,
+        "CreateDate": group.created_at,
+    }
+
+
+def policy_shape(policy: IamPolicy, attachment_count: int | None = None) -> dict:
+    shape = {
+        "PolicyName": policy.name,
+        "PolicyId": policy.unique_id,
+        "Arn": policy.arn,
+        "Path": policy.path,
+        "DefaultVersionId": policy.default_version.version_id if policy.default_version else "v1",
+        "IsAttachable": True,
+        "CreateDate": policy.created_at,
+        "UpdateDate": policy.updated_at,
+    }
+    if attachment_count is not None:
+        shape["AttachmentCount"] = attachment_count
+        shape["PermissionsBoundaryUsageCount"] = 0
+    if policy.description:
+        shape["Description"] = policy.description
+    return shape
