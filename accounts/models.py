@@ -6,6 +6,7 @@ import string
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.regions import DEFAULT_REGIONS
 from kmsconsole import sealing
@@ -99,6 +100,8 @@ class IamPolicy(models.Model):
                                         related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The number of the next version (v<n>): AWS never reuses a version id, even after deleting the highest.
+    next_version_number = models.PositiveIntegerField(default=2)
 
     class Meta:
         ordering = ["account_id", "name"]
@@ -229,8 +232,6 @@ class IamUser(models.Model):
         return bool(self.console_password)
 
     def set_console_password(self, raw: str | None):
-        from django.utils import timezone
-
         self.console_password = make_password(raw) if raw else ""
         if not raw:
             self.login_profile_created_at = None
@@ -239,6 +240,10 @@ class IamUser(models.Model):
 
     def check_console_password(self, raw: str) -> bool:
         return bool(self.console_password) and check_password(raw, self.console_password)
+
+    def record_password_use(self) -> None:
+        """Console sign-in: GetUser's PasswordLastUsed. An UPDATE without signals: authorisation never reads it."""
+        IamUser.objects.filter(pk=self.pk).update(password_last_used=timezone.now())
 
 
 class IamRole(models.Model):

@@ -1,10 +1,14 @@
-"""Scenario files, account part: check, apply and export an account with its IAM (users, roles, customer managed
-policies, access keys). Keys are delegated to keys/scenario.py; the file as a whole to kmsconsole/scenario.py.
+"""Scenario files, account part: check, apply and export an account with its IAM (users, groups, roles, customer
+managed policies, access keys, login profiles). Keys are delegated to keys/scenario.py; the file as a whole to
+kmsconsole/scenario.py.
 
 "Create or update what the file declares": an entity the file names is created or brought in line; one it does
 not name is left alone (`--replace` is the way to start over). An optional field left out keeps the current
 value of an existing row. Lists that describe one entity (enabled_regions, a principal's managed policy
-attachments, tags) are complete when given.
+attachments, a user's groups, tags) are complete when given.
+
+A `managed_policies` list names the account's own customer managed policies by name and AWS managed policies
+(the iam app's read-only catalogue: IamPolicy rows without an account) by ARN, as the IAM console shows them.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from accounts.models import AccessKey, Account, IamPolicy, IamRole, IamUser, InlinePolicy
+from accounts.models import AccessKey, Account, IamGroup, IamPolicy, IamRole, IamUser, InlinePolicy
 from accounts.regions import DEFAULT_REGIONS, is_known_region
 from keys import scenario as key_scenario
 from kmsconsole.scenario_document import (
     ACCESS_KEY_ID,
+    BOOLEAN,
     INTEGER,
     LIST,
     MAPPING,
@@ -40,6 +45,10 @@ from kmsconsole.scenario_document import (
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 ACCOUNT_ALIAS = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?")
+AWS_MANAGED_POLICY_ARN = re.compile(r"arn:aws:iam::aws:policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}")
+# IAM's default quotas: managed policies attached to one user, group or role; groups one user belongs to.
+MANAGED_POLICIES_PER_PRINCIPAL = 10
+GROUPS_PER_USER = 10
 
 ACCOUNT_FIELDS = {
     "id": STRING,
@@ -50,6 +59,7 @@ ACCOUNT_FIELDS = {
     "enabled_regions": LIST,
     "managed_policies": LIST,
     "users": LIST,
+    "groups": LIST,
     "roles": LIST,
     "keys": LIST,
 }
@@ -58,11 +68,14 @@ USER_FIELDS = {
     "name": STRING,
     "path": STRING,
     "console_password": STRING,
+    "password_reset_required": BOOLEAN,
     "access_keys": LIST,
     "inline_policies": MAPPING,
     "managed_policies": LIST,
+    "groups": LIST,
     "tags": MAPPING,
 }
+GROUP_FIELDS = {"name": STRING, "path": STRING, "inline_policies": MAPPING, "managed_policies": LIST}
 ROLE_FIELDS = {
     "name": STRING,
     "path": STRING,
@@ -110,6 +123,8 @@ def check_account(entry, path: str, problems: Problems) -> None:
         _check_managed_policy(policy, at(at(path, "managed_policies"), index), account_id, problems)
     for index, user in enumerate(fields.get("users", [])):
         _check_user(user, at(at(path, "users"), index), account_id, problems)
+    for index, group in enumerate(fields.get("groups", [])):
+        _check_group(group, at(at(path, "groups"), index), account_id, problems)
     for index, role in enumerate(fields.get("roles", [])):
         _check_role(role, at(at(path, "roles"), index), account_id, problems)
 
@@ -128,9 +143,13 @@ def _check_enabled_regions(fields: dict, path: str, problems: Problems) -> set[s
     for index, region in enumerate(regions):
         if not is_known_region(region):
             problems.add(at(regions_path, index), f"unknown region {region!r} (expected a region code such as us-west-2)")
-    for region in {r for r in regions if regions.count(r) > 1}:
-        problems.add(regions_path, f"region {region!r} is listed more than once")
+    _report_repeats(regions, regions_path, "region", problems)
     return set(regions)
+
+
+def _report_repeats(values: list[str], path: str, what: str, problems: Problems) -> None:
+    for value in sorted({v for v in values if values.count(v) > 1}):
+        problems.add(path, f"{what} {value!r} is listed more than once")
 
 
 def check_access_key(entry, path: str, problems: Problems) -> None:
@@ -160,8 +179,10 @@ def _check_managed_policy(entry, path: str, account_id, problems: Problems) -> N
         check_policy(fields["document"], at(path, "document"), "IDENTITY_POLICY", problems)
 
 
-def _check_principal_common(fields: dict, path: str, account_id, what: str, problems: Problems) -> None:
-    if "name" in fields and check_name(fields["name"], at(path, "name"), f"{what} name", problems, max_length=64):
+def _check_principal_common(fields: dict, path: str, account_id, what: str, problems: Problems,
+                            max_name_length: int = 64) -> None:
+    if "name" in fields and check_name(fields["name"], at(path, "name"), f"{what} name", problems,
+                                       max_length=max_name_length):
         # IAM names are unique regardless of case.
         problems.unique(f"{what} name", fields["name"].lower(), at(path, "name"), scope=account_id)
     if "path" in fields:
@@ -175,11 +196,26 @@ def _check_principal_common(fields: dict, path: str, account_id, what: str, prob
             problems.add(at(inline_path, name), f"expected a policy document, got {describe(document)}")
         elif isinstance(document, (dict, str)):
             check_policy(document, at(inline_path, name), "IDENTITY_POLICY", problems)
-    managed_path = at(path, "managed_policies")
-    for index, name in enumerate(check_string_list(fields.get("managed_policies", []), managed_path, problems)):
-        check_name(name, at(managed_path, index), "managed policy name", problems)
+    _check_managed_policy_references(fields.get("managed_policies", []), at(path, "managed_policies"), what, problems)
     if "tags" in fields:
         check_tags(fields["tags"], at(path, "tags"), problems)
+
+
+def _check_managed_policy_references(values: list, path: str, what: str, problems: Problems) -> None:
+    references = check_string_list(values, path, problems)
+    for index, reference in enumerate(references):
+        if not reference.startswith("arn:"):
+            check_name(reference, at(path, index), "managed policy name", problems)
+        elif not AWS_MANAGED_POLICY_ARN.fullmatch(reference):
+            problems.add(
+                at(path, index),
+                f"{reference!r} is not an AWS managed policy ARN (arn:aws:iam::aws:policy/<name>); "
+                "name a policy of this account by its name",
+            )
+    _report_repeats(references, path, "managed policy", problems)
+    if len(references) > MANAGED_POLICIES_PER_PRINCIPAL:
+        problems.add(path, f"{len(references)} managed policies: IAM attaches at most "
+                           f"{MANAGED_POLICIES_PER_PRINCIPAL} to one {what}")
 
 
 def _check_user(entry, path: str, account_id, problems: Problems) -> None:
@@ -189,6 +225,18 @@ def _check_user(entry, path: str, account_id, problems: Problems) -> None:
         problems.add(at(path, "console_password"), "empty password (leave the field out for no console password)")
     for index, key in enumerate(fields.get("access_keys", [])):
         check_access_key(key, at(at(path, "access_keys"), index), problems)
+    groups_path = at(path, "groups")
+    groups = check_string_list(fields.get("groups", []), groups_path, problems)
+    for index, name in enumerate(groups):
+        check_name(name, at(groups_path, index), "group name", problems)
+    _report_repeats(groups, groups_path, "group", problems)
+    if len(groups) > GROUPS_PER_USER:
+        problems.add(groups_path, f"{len(groups)} groups: an IAM user belongs to at most {GROUPS_PER_USER}")
+
+
+def _check_group(entry, path: str, account_id, problems: Problems) -> None:
+    fields = check_fields(entry, path, GROUP_FIELDS, ("name",), problems)
+    _check_principal_common(fields, path, account_id, "group", problems, max_name_length=128)
 
 
 def _check_role(entry, path: str, account_id, problems: Problems) -> None:
@@ -238,9 +286,14 @@ def apply_account(entry: dict, path: str, loading) -> Account:
     _update(account, loading, changed_already=_set_password(account, entry.get("root_password")), **values)
 
     _apply_access_keys(entry.get("root_access_keys", []), at(path, "root_access_keys"), account, None, loading)
-    policies = _apply_managed_policies(entry.get("managed_policies", []), path, account, loading)
+    customer_managed = _apply_managed_policies(entry.get("managed_policies", []), path, account, loading)
+    policies = _AttachablePolicies(account, customer_managed)
+    # Groups before users: a user's `groups` may name a group this file creates.
+    for index, group in enumerate(entry.get("groups", [])):
+        _apply_group(group, at(at(path, "groups"), index), account, policies, loading)
+    groups = _GroupsOf(account)
     for index, user in enumerate(entry.get("users", [])):
-        _apply_user(user, at(at(path, "users"), index), account, policies, loading)
+        _apply_user(user, at(at(path, "users"), index), account, policies, groups, loading)
     for index, role in enumerate(entry.get("roles", [])):
         _apply_role(role, at(at(path, "roles"), index), account, policies, loading)
     for index, key in enumerate(entry.get("keys", [])):
@@ -255,8 +308,10 @@ def _set_password(principal, raw: str | None) -> list[str]:
             principal.set_root_password(raw)
             return ["root_password"]
     elif raw and not principal.check_console_password(raw):
+        # A first password creates the login profile, which stamps its creation time.
+        had_login_profile = principal.login_profile_created_at is not None
         principal.set_console_password(raw)
-        return ["console_password"]
+        return ["console_password"] if had_login_profile else ["console_password", "login_profile_created_at"]
     return []
 
 
@@ -283,21 +338,79 @@ def _apply_managed_policies(entries: list, path: str, account: Account, loading)
     return existing
 
 
-def _apply_user(entry: dict, path: str, account: Account, policies: dict, loading) -> None:
+class _AttachablePolicies:
+    """What a `managed_policies` list may name: the account's customer managed policies by name, AWS managed
+    ones by ARN (read from the catalogue's rows only when a file names one)."""
+
+    def __init__(self, account: Account, customer_managed: dict[str, IamPolicy]):
+        self.account = account
+        self.customer_managed = customer_managed
+        self._aws_managed: dict[str, IamPolicy] | None = None
+
+    def find(self, reference: str, path: str, loading) -> IamPolicy:
+        if not reference.startswith("arn:"):
+            if reference not in self.customer_managed:
+                loading.fail(path, f"no customer managed policy named {reference!r} in account {self.account.id}")
+            return self.customer_managed[reference]
+        if self._aws_managed is None:
+            self._aws_managed = {policy.arn: policy for policy in IamPolicy.objects.filter(account__isnull=True)}
+        if reference not in self._aws_managed:
+            loading.fail(path, f"no AWS managed policy {reference} in the catalogue of AWS managed policies")
+        return self._aws_managed[reference]
+
+
+class _GroupsOf:
+    """The account's groups by name, read once when the first user names a group."""
+
+    def __init__(self, account: Account):
+        self.account = account
+        self._by_name: dict[str, IamGroup] | None = None
+
+    def find(self, name: str, path: str, loading) -> IamGroup:
+        if self._by_name is None:
+            self._by_name = {group.name: group for group in self.account.groups.all()}
+        if name not in self._by_name:
+            loading.fail(path, f"no group named {name!r} in account {self.account.id}")
+        return self._by_name[name]
+
+
+def _apply_group(entry: dict, path: str, account: Account, policies: _AttachablePolicies, loading) -> None:
+    group = IamGroup.objects.filter(account=account, name=entry["name"]).first()
+    if group is None:
+        group = IamGroup.objects.create(account=account, name=entry["name"], path=entry.get("path", "/"))
+        loading.count_created(group)
+    elif "path" in entry:
+        _update(group, loading, path=entry["path"])
+    _apply_inline_policies(entry.get("inline_policies", {}), group.inline_policies, {"group": group}, loading)
+    _attach_managed_policies(entry, path, group, policies, loading)
+
+
+def _apply_user(entry: dict, path: str, account: Account, policies: _AttachablePolicies, groups: _GroupsOf,
+                loading) -> None:
     user = IamUser.objects.filter(account=account, name=entry["name"]).first()
     if user is None:
         user = IamUser.objects.create(account=account, name=entry["name"], path=entry.get("path", "/"))
         loading.count_created(user)
-    values = {"path": entry["path"]} if "path" in entry else {}
+    values = {name: entry[name] for name in ("path", "password_reset_required") if name in entry}
     if "tags" in entry:
         values["tags"] = dict(entry["tags"])
     _update(user, loading, changed_already=_set_password(user, entry.get("console_password")), **values)
     _apply_inline_policies(entry.get("inline_policies", {}), user.inline_policies, {"user": user}, loading)
     _attach_managed_policies(entry, path, user, policies, loading)
+    _set_groups(entry, path, user, groups, loading)
     _apply_access_keys(entry.get("access_keys", []), at(path, "access_keys"), account, user, loading)
 
 
-def _apply_role(entry: dict, path: str, account: Account, policies: dict, loading) -> None:
+def _set_groups(entry: dict, path: str, user: IamUser, groups: _GroupsOf, loading) -> None:
+    if "groups" not in entry:
+        return
+    wanted = [groups.find(name, at(at(path, "groups"), index), loading) for index, name in enumerate(entry["groups"])]
+    if {g.pk for g in user.groups.all()} != {g.pk for g in wanted}:
+        user.groups.set(wanted)
+        loading.count_updated(user)
+
+
+def _apply_role(entry: dict, path: str, account: Account, policies: _AttachablePolicies, loading) -> None:
     role = IamRole.objects.filter(account=account, name=entry["name"]).first()
     if role is None:
         role = IamRole.objects.create(
@@ -331,17 +444,13 @@ def _apply_inline_policies(declared: dict, manager, owner: dict, loading) -> Non
             _update(policy, loading, document=policy_text(document))
 
 
-def _attach_managed_policies(entry: dict, path: str, principal, policies: dict, loading) -> None:
+def _attach_managed_policies(entry: dict, path: str, principal, policies: _AttachablePolicies, loading) -> None:
     if "managed_policies" not in entry:
         return
-    wanted = []
-    for index, name in enumerate(entry["managed_policies"]):
-        if name not in policies:
-            loading.fail(
-                at(at(path, "managed_policies"), index),
-                f"no customer managed policy named {name!r} in account {principal.account_id}",
-            )
-        wanted.append(policies[name])
+    wanted = [
+        policies.find(reference, at(at(path, "managed_policies"), index), loading)
+        for index, reference in enumerate(entry["managed_policies"])
+    ]
     if {p.pk for p in principal.managed_policies.all()} != {p.pk for p in wanted}:
         principal.managed_policies.set(wanted)
         loading.count_updated(principal)
@@ -402,6 +511,9 @@ def accounts_for_export(account_ids: list[str] | None):
         "users__access_keys",
         "users__inline_policies",
         "users__managed_policies",
+        "users__groups",
+        "groups__inline_policies",
+        "groups__managed_policies",
         "roles__inline_policies",
         "roles__managed_policies",
     )
@@ -428,6 +540,9 @@ def export_account(account: Account, include_secrets: bool) -> dict:
     users = sorted(account.users.all(), key=lambda u: u.name)
     if users:
         out["users"] = [_export_user(user, include_secrets) for user in users]
+    groups = sorted(account.groups.all(), key=lambda g: g.name)
+    if groups:
+        out["groups"] = [_export_group(group) for group in groups]
     roles = sorted(account.roles.all(), key=lambda r: r.name)
     if roles:
         out["roles"] = [_export_role(role) for role in roles]
@@ -459,13 +574,17 @@ def _export_managed_policy(policy: IamPolicy) -> dict:
     return out
 
 
-def _export_principal_extras(principal, out: dict) -> None:
+def _export_policies(principal, out: dict) -> None:
     inline = sorted(principal.inline_policies.all(), key=lambda p: p.name)
     if inline:
         out["inline_policies"] = {policy.name: policy_for_export(policy.document) for policy in inline}
-    managed = sorted(policy.name for policy in principal.managed_policies.all())
+    # Customer managed policies by name, AWS managed ones by ARN: the way a file names them.
+    managed = sorted(policy.arn if policy.aws_managed else policy.name for policy in principal.managed_policies.all())
     if managed:
         out["managed_policies"] = managed
+
+
+def _export_tags(principal, out: dict) -> None:
     if principal.tags:
         out["tags"] = dict(sorted(principal.tags.items()))
 
@@ -474,10 +593,25 @@ def _export_user(user: IamUser, include_secrets: bool) -> dict:
     out: dict = {"name": user.name}
     if user.path != "/":
         out["path"] = user.path
+    # The password itself is never exported, so this flag may come back without one: it is kept as it is.
+    if user.password_reset_required:
+        out["password_reset_required"] = True
     keys = [key for key in user.access_keys.all() if key.session_id is None]
     if keys:
         out["access_keys"] = _export_access_keys(keys, include_secrets)
-    _export_principal_extras(user, out)
+    _export_policies(user, out)
+    groups = sorted(group.name for group in user.groups.all())
+    if groups:
+        out["groups"] = groups
+    _export_tags(user, out)
+    return out
+
+
+def _export_group(group: IamGroup) -> dict:
+    out: dict = {"name": group.name}
+    if group.path != "/":
+        out["path"] = group.path
+    _export_policies(group, out)
     return out
 
 
@@ -490,6 +624,7 @@ def _export_role(role: IamRole) -> dict:
     if role.max_session_duration != 3600:
         out["max_session_duration"] = role.max_session_duration
     out["trust_policy"] = policy_for_export(role.trust_policy)
-    _export_principal_extras(role, out)
+    _export_policies(role, out)
+    _export_tags(role, out)
     return out
 

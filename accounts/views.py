@@ -103,6 +103,7 @@ def sign_in(request):
             console.clear_failures(lock_ref, data["username"])
             principal = Principal.for_user(user)
             console.sign_in(request, principal)
+            user.record_password_use()
             _record_console_login(request, principal, SUCCESS)
             return redirect(_safe_next(request, _home()))
         else:

@@ -12,6 +12,9 @@
     http.client connections, against our endpoint and against bench/floor_app (parse, one AES-GCM, one audit
     row, same database).
 (c) p99/p50 at concurrency 4.
+(d) "policies": boto3 Encrypt at concurrency 4 on our server by a user governed by 40 IAM policies (10 attached
+    to the user, 3 groups with 10 each) against the same Encrypt by KeyAdmin (one inline policy), alternating
+    in slices: what a principal's policy count costs a call (target: within 10%).
 
 Everything runs on loopback ports chosen here, with bounded request counts; the servers are stopped at the
 end whatever happens. PostgreSQL comes from BENCH_DATABASE_URL, else DATABASE_URL's server, else
@@ -50,6 +53,9 @@ DEMO_KEY_ARN = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1
 # real policy evaluation (key policy + IAM), not short-circuited.
 DEMO_CREDENTIALS = ("AKIADEMOKEYADMIN0001", "demo/KeyAdmin/secret/not-secret/0000001")
 MOTO_CREDENTIALS = ("testing", "testing")
+# (d): a user of the key's account whose key use is allowed by one of 40 policies (the others allow other
+# services), attached directly and through three groups (bench/heavy_principal below).
+HEAVY_CREDENTIALS = ("AKIABENCHHEAVYUSER01", "bench/heavy/secret/not-secret/00000000001")
 PLAINTEXT = bytes(range(256))
 OPERATIONS = ("Encrypt", "Decrypt", "GenerateDataKey", "DescribeKey")
 CONCURRENCIES = (1, 4, 16)
@@ -358,11 +364,58 @@ def raw_workload(ours_url: str, floor_url: str, scale: float) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------------------
+# (d) a principal with many policies
+# ----------------------------------------------------------------------------------------------------------
+
+
+def heavy_principal_scenario() -> str:
+    """A scenario file: user BenchHeavy of 111122223333 with 10 managed policies and 3 groups of 10 each."""
+    import json
+
+    def policy(index: int, allow_key: bool) -> dict:
+        action = ["kms:Encrypt", "kms:Decrypt"] if allow_key else ["s3:GetObject", "sqs:SendMessage"]
+        resource = DEMO_KEY_ARN if allow_key else f"arn:aws:s3:::bench-bucket-{index}/*"
+        return {"name": f"BenchPolicy{index:02d}", "document": {"Version": "2012-10-17", "Statement": [
+            {"Sid": f"Bench{index}", "Effect": "Allow", "Action": action, "Resource": resource}]}}
+
+    policies = [policy(i, allow_key=(i == 39)) for i in range(40)]
+    groups = [{"name": f"BenchGroup{g}", "managed_policies": [p["name"] for p in policies[10 + 10 * g:20 + 10 * g]]}
+              for g in range(3)]
+    document = {"version": 1, "accounts": [{
+        "id": "111122223333",
+        "managed_policies": policies,
+        "groups": groups,
+        "users": [{"name": "BenchHeavy", "groups": [g["name"] for g in groups],
+                   "managed_policies": [p["name"] for p in policies[:10]],
+                   "access_keys": [{"access_key_id": HEAVY_CREDENTIALS[0],
+                                    "secret_access_key": HEAVY_CREDENTIALS[1]}]}],
+    }]}
+    handle = tempfile.NamedTemporaryFile("w", prefix="bench-heavy-", suffix=".json", delete=False)
+    json.dump(document, handle)
+    handle.close()
+    return handle.name
+
+
+def policies_workload(url: str, scale: float, runner) -> dict:
+    plain = Target("KeyAdmin", url, DEMO_CREDENTIALS, DEMO_KEY_ARN)
+    heavy = Target("BenchHeavy", url, HEAVY_CREDENTIALS, DEMO_KEY_ARN)
+    total = int(480 * scale)
+    rounds = {plain.name: [], heavy.name: []}
+    for target in (plain, heavy):
+        run_threads(16, 160, target.client, lambda c, t=target: t.call(c, "Encrypt"))
+    for index in range(SLICES):
+        for target in ((plain, heavy) if index % 2 == 0 else (heavy, plain)):
+            rounds[target.name].append(runner(4, total // SLICES, target.client,
+                                              lambda c, t=target: t.call(c, "Encrypt")))
+    return {name: Result.merge(parts) for name, parts in rounds.items()}
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Report
 # ----------------------------------------------------------------------------------------------------------
 
 
-def report(boto_results: dict, raw: dict, workers: int, threads: int) -> bool:
+def report(boto_results: dict, raw: dict, workers: int, threads: int, policies: dict | None = None) -> bool:
     print()
     print(f"our server: gunicorn kmsconsole.wsgi --workers {workers} --threads {threads} (PostgreSQL, SigV4, "
           "policies, audit); moto: moto_server")
@@ -379,14 +432,24 @@ def report(boto_results: dict, raw: dict, workers: int, threads: int) -> bool:
           f"{mine.percentile(.99):>9.1f}{floor.rate:>12.1f}{floor.percentile(.5):>9.1f}"
           f"{floor.percentile(.99):>9.1f}{mine.rate / floor.rate:>10.2f}x{mine.errors + floor.errors:>8}")
 
+    checks = []
+    if policies:
+        plain, heavy = policies["KeyAdmin"], policies["BenchHeavy"]
+        print(f"{'policies: 40 vs 1 (Encrypt)':<28}{4:>4}{heavy.rate:>12.1f}{heavy.percentile(.5):>9.1f}"
+              f"{heavy.percentile(.99):>9.1f}{plain.rate:>12.1f}{plain.percentile(.5):>9.1f}"
+              f"{plain.percentile(.99):>9.1f}{heavy.rate / plain.rate:>10.2f}x{heavy.errors + plain.errors:>8}")
+        checks.append((f"Encrypt c=4 by a user with 40 policies / by KeyAdmin = {heavy.rate / plain.rate:.2f}x "
+                       "(target >= 0.9x)", heavy.rate / plain.rate >= 0.9 and heavy.errors == 0))
     if ("Encrypt", 4) not in boto_results:
-        return True
+        for text, ok in checks:
+            print(("PASS " if ok else "MISS ") + text)
+        return all(ok for _, ok in checks)
     encrypt4 = boto_results[("Encrypt", 4)]
     ratio_moto = encrypt4["ours"].rate / encrypt4["moto"].rate
     ratio_floor = mine.rate / floor.rate
     tails = {op: boto_results[(op, 4)]["ours"].percentile(.99) / boto_results[(op, 4)]["ours"].percentile(.5)
              for op in OPERATIONS}
-    checks = [
+    checks += [
         (f"boto3 Encrypt c=4: ours/moto = {ratio_moto:.2f}x (target >= 1.3x)", ratio_moto >= 1.3),
         (f"raw Encrypt c=16: ours/floor = {ratio_floor:.2f}x (target >= 0.7x)", ratio_floor >= 0.7),
         ("p99/p50 at c=4 (ours): " + ", ".join(f"{op} {r:.2f}" for op, r in tails.items()) + " (target <= 3)",
@@ -407,6 +470,7 @@ def main() -> int:
     parser.add_argument("--gunicorn-arg", action="append", default=[], metavar="ARG",
                         help="extra gunicorn argument for both Django servers, e.g. --gunicorn-arg=--worker-class=sync")
     parser.add_argument("--skip-boto3", action="store_true", help="only the raw HTTP comparison")
+    parser.add_argument("--skip-policies", action="store_true", help="leave out (d), the many-policies row")
     parser.add_argument("--clients", choices=sorted(CLIENT_RUNNERS), default="processes",
                         help="boto3 callers as processes (default: independent clients) or threads of one process")
     args = parser.parse_args()
@@ -419,6 +483,9 @@ def main() -> int:
     env = server_environment(database_url)
     manage(env, "migrate", "--noinput")
     manage(env, "load_scenario", "scenarios/demo.yaml")
+    heavy_file = heavy_principal_scenario()
+    manage(env, "load_scenario", heavy_file)
+    os.unlink(heavy_file)
 
     servers = Servers()
     # SIGTERM (timeout, Ctrl-C from make) must still run the finally below that stops the servers.
@@ -443,6 +510,10 @@ def main() -> int:
             print(f"(a) boto3 callers: {args.clients}", flush=True)
             boto_results = boto3_workload(ours, moto, args.scale, tuple(args.concurrency or CONCURRENCIES),
                                           CLIENT_RUNNERS[args.clients])
+        policies = None
+        if not args.skip_policies:
+            print("(d) Encrypt by a user with 40 policies vs KeyAdmin, alternating", flush=True)
+            policies = policies_workload(ours_url, args.scale, CLIENT_RUNNERS[args.clients])
         print("(b) pre-signed raw Encrypt at c=16, ours / floor", flush=True)
         raw = raw_workload(ours_url, floor_url, args.scale)
         if args.skip_boto3:
@@ -451,7 +522,7 @@ def main() -> int:
                   f"{mine.percentile(.99):.1f} ms), floor {floor.rate:.1f}/s: {mine.rate / floor.rate:.2f}x, "
                   f"errors {mine.errors + floor.errors}")
             return 0
-        return 0 if report(boto_results, raw, args.workers, args.threads) else 1
+        return 0 if report(boto_results, raw, args.workers, args.threads, policies) else 1
     finally:
         servers.stop()
 

@@ -7,6 +7,7 @@ from awsapi.endpoint import AwsEndpoint
 urlpatterns = [
     path("", AwsEndpoint.as_view(), name="home"),
     path("keys/", include("keys.urls")),
+    path("iam/", include("iam.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
 ]

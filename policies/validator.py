@@ -7,6 +7,7 @@ take effect across accounts, identity permissions the key policy never grants.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from policies.actions import (CROSS_ACCOUNT_OPERATIONS, IAM_ONLY_OPERATIONS, KEY_RESOURCE_ACTIONS,
@@ -25,17 +26,20 @@ _CROSS = frozenset("kms:" + op for op in CROSS_ACCOUNT_OPERATIONS)
 
 def validate_policy(document: str | dict, policy_type: str, *, key_account: str | None = None,
                     principal_exists: Callable[[str], bool] | None = None,
-                    key_policy: Policy | None = None) -> list[Finding]:
+                    key_policy: Policy | None = None, policy_account: str | None = None) -> list[Finding]:
     """All findings for `document` read as `policy_type` ("KEY_POLICY" | "IDENTITY_POLICY" | "TRUST_POLICY").
 
     `principal_exists(arn)` is asked about every named AWS principal (bare account ids are
     passed as root ARNs); `key_policy`, for an identity policy, lets the validator point out
-    KMS permissions that key policy never grants.
+    KMS permissions that key policy never grants; `policy_account`, the account an identity
+    policy belongs to, lets it point out KMS permissions on other accounts' keys that never work.
     """
     if policy_type not in POLICY_TYPES:
         raise ValueError(f"policy_type must be one of {POLICY_TYPES}, not {policy_type!r}")
     result = collect_findings(document, policy_type)
     findings = list(result.findings)
+    if policy_type == IDENTITY_POLICY and result.data is not None:
+        findings += _key_name_findings(result)
     if result.policy is None:
         return findings
     for statement in result.policy.statements:
@@ -49,6 +53,8 @@ def validate_policy(document: str | dict, policy_type: str, *, key_account: str 
             findings += _key_policy_findings(statement, path, key_account)
         if policy_type == IDENTITY_POLICY:
             findings += _identity_findings(statement, path, key_policy)
+            if policy_account is not None:
+                findings += _foreign_key_findings(statement, raw, path, policy_account)
     return findings
 
 
@@ -152,8 +158,9 @@ def _identity_findings(statement: Statement, path: str, key_policy: Policy | Non
         return out
     if statement.resource_any:
         out.append(Finding("SECURITY_WARNING", "IAM_RESOURCE_STAR", f"{path}.Resource",
-                           "Resource \"*\" lets this identity use every KMS key whose key policy trusts its "
-                           "account, in any account; name the key ARNs instead."))
+                           "Resource \"*\" gives these KMS permissions on every key whose key policy lets this "
+                           "account in, in this account and in any other, which is likely more keys than you "
+                           "mean to; list the key ARNs of the keys this identity should use instead."))
     if any(":alias/" in r for r in statement.resources):
         out.append(Finding("WARNING", "ALIAS_ARN_IN_RESOURCE", f"{path}.Resource",
                            "An alias ARN in Resource does not match key operations; use the key ARN or the "
@@ -169,6 +176,60 @@ def _identity_findings(statement: Statement, path: str, key_policy: Policy | Non
 
 
 _KEY_ACTIONS = frozenset(KEY_RESOURCE_ACTIONS)
+# A key named without an ARN: a key id (multi-Region ones start with mrk-) or an alias name.
+_BARE_KEY_NAME = re.compile(r"(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z|(?:mrk-)?[0-9a-f]{32}\Z"
+                            r"|alias/\S+\Z")
+_KEY_ARN = re.compile(r"arn:[\w-]+:kms:[^:]*:(?P<account>\d{12}):key/")
+
+
+def _foreign_key_findings(statement: Statement, raw: dict, path: str, policy_account: str) -> list[Finding]:
+    """KMS actions that only work in the key's own account, allowed on keys of another account."""
+    if statement.effect != "Allow" or not statement.resources:
+        return []
+    never = [a for a in expand_statement_actions(statement) if a in _KEY_ACTIONS and not is_cross_account_action(a)]
+    if not never:
+        return []
+    shown = ", ".join(never[:6]) + (f" and {len(never) - 6} more" if len(never) > 6 else "")
+    out = []
+    for i, resource in enumerate(statement.resources):
+        match = _KEY_ARN.match(resource)
+        if match is None or match["account"] == policy_account:
+            continue
+        where = f"{path}.Resource[{i}]" if isinstance(raw.get("Resource"), list) else f"{path}.Resource"
+        out.append(Finding("WARNING", "KMS_ACTION_NOT_CROSS_ACCOUNT", where,
+                           f"{shown} can never work on a key of account {match['account']}: only the "
+                           "cryptographic, describe and grant operations work on another account's key, "
+                           "whatever its key policy and this policy say."))
+    return out
+
+
+def _key_name_findings(result) -> list[Finding]:
+    """Keys named by key id or alias name in Resource. Read from the raw document, because the grammar
+    already refuses such a statement (not an ARN) and leaves it out of the parsed policy."""
+    raw = result.data.get("Statement")
+    items = [raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else []
+    out = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not _mentions_kms(item.get("Action")):
+            continue
+        value = item.get("Resource")
+        resources = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        for i, resource in enumerate(resources):
+            if not isinstance(resource, str) or not _BARE_KEY_NAME.match(resource):
+                continue
+            where = f"{result.statement_path(index)}.Resource" + (f"[{i}]" if isinstance(value, list) else "")
+            out.append(Finding("WARNING", "KMS_KEY_NOT_NAMED_BY_ARN", where,
+                               f"{resource} is not an ARN: a key id or alias name alone means a key of the caller's "
+                               "own account, and IAM matches Resource against the ARN of the key a request uses, "
+                               "so this never matches; name the key by its key ARN "
+                               "(arn:aws:kms:<region>:<account>:key/<key id>), the only way to reach another "
+                               "account's key too."))
+    return out
+
+
+def _mentions_kms(actions: object) -> bool:
+    values = [actions] if isinstance(actions, str) else actions if isinstance(actions, list) else []
+    return any(isinstance(a, str) and (a == "*" or a.lower().startswith("kms:")) for a in values)
 
 
 def _key_policy_grants(key_policy: Policy, action: str) -> bool:

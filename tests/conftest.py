@@ -7,7 +7,7 @@ outsider 777788889999  nobody shares anything with it
 
 from django.conf import settings
 
-pytest_plugins = ["tests.audit.secret_scan"]
+pytest_plugins = ["tests.audit.secret_scan", "tests.browser"]
 
 
 def pytest_report_header(config):

@@ -117,15 +117,37 @@ def check_document(document: str, policy_type: str = IDENTITY_POLICY) -> str:
     return document
 
 
-def check_trust_policy(document: str) -> str:
+def check_trust_policy(document: str, principal_exists=None) -> str:
+    """The trust policy, if IAM accepts it. `principal_exists(arn)`, when given, is asked about every named AWS
+    principal: IAM refuses a trust policy naming a user or role that does not exist."""
     if policy_size(document) > TRUST_POLICY_MAX:
         raise errors.LimitExceededException(
             f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX}", field="AssumeRolePolicyDocument")
-    try:
-        return check_document(document, TRUST_POLICY)
-    except errors.MalformedPolicyDocumentException as error:
-        error.field = "AssumeRolePolicyDocument"
-        raise
+    findings = validate_policy(document, TRUST_POLICY, principal_exists=principal_exists)
+    problems = [f for f in findings if f.severity == "ERROR"]
+    if problems:
+        raise errors.MalformedPolicyDocumentException(_trust_problem_message(document, problems[0]),
+                                                      field="AssumeRolePolicyDocument")
+    return document
+
+
+_PRINCIPAL_ENTRY_PATH = re.compile(r"Statement(?:\[(?P<index>\d+)\])?\.(?P<element>Principal|NotPrincipal)"
+                                   r"\.(?P<kind>AWS|Service|Federated|CanonicalUser)(?:\[(?P<entry>\d+)\])?")
+
+
+def _trust_problem_message(document: str, finding) -> str:
+    """AWS's wording for a bad principal names it, the type in capitals: Invalid principal in policy:
+    "AWS":"<entry>", "SERVICE":"<entry>"."""
+    match = _PRINCIPAL_ENTRY_PATH.fullmatch(finding.path) if finding.code == "INVALID_PRINCIPAL" else None
+    if match is None:
+        return finding.message
+    statement = json.loads(document)["Statement"]
+    if match["index"] is not None:
+        statement = statement[int(match["index"])]
+    entry = statement[match["element"]][match["kind"]]
+    if match["entry"] is not None:
+        entry = entry[int(match["entry"])]
+    return f'Invalid principal in policy: "{match["kind"].upper()}":"{entry}"'
 
 
 # ----------------------------------------------------------------------------------------------------------

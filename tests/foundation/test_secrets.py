@@ -92,6 +92,6 @@ def test_export_without_include_secrets_has_no_secret_access_key(settings):
     call_command("load_scenario", str(REPO / DEMO))
     text = export_scenario()
     secrets = [key.secret_access_key for key in AccessKey.objects.all()]
-    assert len(secrets) == 3
+    assert len(secrets) == 4
     assert not [secret for secret in secrets if secret in text]
     assert "secret_access_key" not in text

@@ -135,3 +135,27 @@ def error_code(excinfo) -> str:
 
 def as_json(value) -> str:
     return json.dumps(value)
+
+
+def iam_state() -> dict:
+    """Every IAM row of every account (entities, memberships, attachments, inline and managed policies), to
+    assert that a refused request changed nothing."""
+    from accounts.models import IamGroup, IamPolicy, IamRole, IamUser, InlinePolicy, PolicyVersion
+
+    models = [IamUser, IamGroup, IamRole, InlinePolicy, IamPolicy, PolicyVersion, IamUser.groups.through,
+              IamUser.managed_policies.through, IamGroup.managed_policies.through, IamRole.managed_policies.through]
+    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
+
+
+def refused(call, code: str, message: str | None = None):
+    """Run a request that must be refused: its error code (and message, when given), and not a row changed."""
+    from botocore.exceptions import ClientError
+
+    before = iam_state()
+    with pytest.raises(ClientError) as excinfo:
+        call()
+    assert error_code(excinfo) == code
+    if message is not None:
+        assert excinfo.value.response["Error"]["Message"] == message
+    assert iam_state() == before
+    return excinfo

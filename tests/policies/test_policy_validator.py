@@ -179,3 +179,79 @@ def test_identity_sid_must_be_alphanumeric_and_unique():
 
 def test_validate_accepts_policy_type_positionally_or_by_keyword():
     assert validate_policy(doc(ROOT), "KEY_POLICY") == validate_policy(doc(ROOT), policy_type="KEY_POLICY") == []
+
+
+# ---- IAM policy findings that know KMS ----
+
+OTHER_KEY = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_non_cross_account_kms_action_on_another_accounts_key_can_never_work():
+    findings = validate_policy(doc({"Sid": "Manage", "Effect": "Allow",
+                                    "Action": ["kms:Encrypt", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+                                    "Resource": OTHER_KEY}), "IDENTITY_POLICY", policy_account="444455556666")
+    assert codes(findings) == [("WARNING", "KMS_ACTION_NOT_CROSS_ACCOUNT", "Statement[0].Resource")]
+    message = findings[0].message
+    assert "kms:PutKeyPolicy" in message and "kms:ScheduleKeyDeletion" in message and "kms:Encrypt" not in message
+    assert "111122223333" in message
+
+
+def test_non_cross_account_kms_action_on_the_policys_own_account_key_is_fine():
+    own = doc({"Sid": "Manage", "Effect": "Allow", "Action": "kms:PutKeyPolicy", "Resource": OTHER_KEY})
+    assert validate_policy(own, "IDENTITY_POLICY", policy_account="111122223333") == []
+    # without the policy's account the validator cannot tell, and says nothing
+    assert validate_policy(own, "IDENTITY_POLICY") == []
+
+
+def test_guide_policy_for_another_accounts_key_has_no_cross_account_finding():
+    guide = doc({"Sid": "AllowUseOfKeyInAccount111122223333", "Effect": "Allow",
+                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                 "Resource": OTHER_KEY})
+    assert validate_policy(guide, "IDENTITY_POLICY", policy_account="444455556666") == []
+
+
+def test_kms_star_on_another_accounts_keys_names_each_foreign_resource():
+    findings = validate_policy(doc({"Sid": "All", "Effect": "Allow", "Action": "kms:*",
+                                    "Resource": [OTHER_KEY, "arn:aws:kms:us-west-2:444455556666:key/*"]}),
+                               "IDENTITY_POLICY", policy_account="444455556666")
+    assert codes(findings) == [("WARNING", "KMS_ACTION_NOT_CROSS_ACCOUNT", "Statement[0].Resource[0]")]
+    assert "more" in findings[0].message  # kms:* covers many own-account operations
+
+
+def test_deny_of_non_cross_account_action_on_another_accounts_key_is_not_flagged():
+    findings = validate_policy(doc({"Sid": "No", "Effect": "Deny", "Action": "kms:PutKeyPolicy",
+                                    "Resource": OTHER_KEY}), "IDENTITY_POLICY", policy_account="444455556666")
+    assert findings == []
+
+
+def test_key_named_by_alias_name_or_key_id_says_it_means_the_callers_own_account():
+    findings = validate_policy(doc({"Sid": "Use", "Effect": "Allow", "Action": "kms:Encrypt",
+                                    "Resource": ["alias/ExampleKey", "1234abcd-12ab-34cd-56ef-1234567890ab", OTHER_KEY]}),
+                               "IDENTITY_POLICY")
+    found = codes(findings)
+    assert ("WARNING", "KMS_KEY_NOT_NAMED_BY_ARN", "Statement[0].Resource[0]") in found
+    assert ("WARNING", "KMS_KEY_NOT_NAMED_BY_ARN", "Statement[0].Resource[1]") in found
+    assert ("ERROR", "INVALID_ARN", "Statement[0].Resource[0]") in found  # the grammar still refuses it
+    assert not [f for f in found if f[2] == "Statement[0].Resource[2]"]
+    assert "own account" in findings[-1].message and "key ARN" in findings[-1].message
+
+
+def test_bare_key_name_in_a_single_statement_object():
+    findings = validate_policy({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "kms:Decrypt",
+                                                                       "Resource": "alias/ExampleKey"}},
+                               "IDENTITY_POLICY")
+    assert ("WARNING", "KMS_KEY_NOT_NAMED_BY_ARN", "Statement.Resource") in codes(findings)
+
+
+def test_bare_key_names_are_only_flagged_for_kms_statements_of_identity_policies():
+    s3 = doc({"Sid": "S3", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "alias/ExampleKey"})
+    assert "KMS_KEY_NOT_NAMED_BY_ARN" not in [f.code for f in validate_policy(s3, "IDENTITY_POLICY")]
+    key_policy = doc(dict(ROOT, Resource="alias/ExampleKey"))
+    assert "KMS_KEY_NOT_NAMED_BY_ARN" not in [f.code for f in validate_policy(key_policy, "KEY_POLICY")]
+
+
+def test_resource_star_on_kms_actions_suggests_key_arns_as_the_guide_does():
+    findings = validate_policy(doc({"Sid": "Use", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"],
+                                    "Resource": "*"}), "IDENTITY_POLICY", policy_account="444455556666")
+    assert codes(findings) == [("SECURITY_WARNING", "IAM_RESOURCE_STAR", "Statement[0].Resource")]
+    assert "key ARNs" in findings[0].message and "any other" in findings[0].message

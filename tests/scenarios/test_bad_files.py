@@ -13,11 +13,20 @@ accounts:
     managed_policies:
       - name: ReadKeys
         document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "kms:DescribeKey", Resource: "*"}]}
+    groups:
+      - name: Readers
+        path: /trainees/
+        inline_policies:
+          ListAliases: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "kms:ListAliases", Resource: "*"}]}
+        managed_policies:
+          - ReadKeys
     users:
       - name: Bob
         console_password: demo-bob-not-secret
+        password_reset_required: true
         access_keys: [{access_key_id: AKIATRAINEEBOB000001, secret_access_key: demo-not-secret}]
         managed_policies: [ReadKeys]
+        groups: [Readers]
     roles:
       - name: Auditor
         trust_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: "999988887777"}, Action: "sts:AssumeRole"}]}
@@ -173,6 +182,82 @@ BAD_FILES = {
         ["accounts[0].roles[0]: missing required field 'trust_policy'"],
     ),
     "account alias of the wrong form": (GOOD_ACCOUNT.replace("alias: trainee", "alias: Trainee_Account"), ["accounts[0].alias"]),
+    # Groups, group membership and login profiles
+    "unknown field in a group": (
+        GOOD_ACCOUNT.replace("        path: /trainees/", "        members: [Bob]"),
+        ["accounts[0].groups[0].members: unknown field (expected one of: name, path, inline_policies, managed_policies)"],
+    ),
+    "group without a name": (
+        GOOD_ACCOUNT.replace("      - name: Readers\n        path: /trainees/", "      - path: /trainees/"),
+        ["accounts[0].groups[0]: missing required field 'name'"],
+    ),
+    "group name with a space": (
+        GOOD_ACCOUNT.replace("- name: Readers", "- name: Key Readers"),
+        ["accounts[0].groups[0].name: 'Key Readers' is not a valid group name (1 to 128 letters, digits or +=,.@_-)"],
+    ),
+    "two groups with the same name regardless of case": (
+        GOOD_ACCOUNT.replace("    users:", "      - name: READERS\n    users:"),
+        ["accounts[0].groups[1].name: duplicate group name 'readers' (already at accounts[0].groups[0].name)"],
+    ),
+    "group path without its closing slash": (
+        GOOD_ACCOUNT.replace("path: /trainees/", "path: /trainees"),
+        ["accounts[0].groups[0].path: '/trainees' is not an IAM path"],
+    ),
+    "group inline policy that is not policy grammar": (
+        GOOD_ACCOUNT.replace('Statement: [{Effect: Allow, Action: "kms:ListAliases"', 'Statement: [{Effect: Permit, Action: "kms:ListAliases"'),
+        ["accounts[0].groups[0].inline_policies.ListAliases.Statement[0].Effect", "Permit"],
+    ),
+    "group attached to a policy that does not exist": (
+        GOOD_ACCOUNT.replace("          - ReadKeys", "          - ReadKeyz"),
+        ["accounts[0].groups[0].managed_policies[0]: no customer managed policy named 'ReadKeyz' in account 999988887777"],
+    ),
+    "user in a group that does not exist": (
+        GOOD_ACCOUNT.replace("groups: [Readers]", "groups: [Readerz]"),
+        ["accounts[0].users[0].groups[0]: no group named 'Readerz' in account 999988887777"],
+    ),
+    "user's groups that is not a list": (
+        GOOD_ACCOUNT.replace("groups: [Readers]", "groups: Readers"),
+        ["accounts[0].users[0].groups: expected a list, got the string 'Readers'"],
+    ),
+    "the same group twice in a user's groups": (
+        GOOD_ACCOUNT.replace("groups: [Readers]", "groups: [Readers, Readers]"),
+        ["accounts[0].users[0].groups: group 'Readers' is listed more than once"],
+    ),
+    "a user in more than 10 groups": (
+        GOOD_ACCOUNT.replace("groups: [Readers]", "groups: [" + ", ".join(f"G{n}" for n in range(11)) + "]"),
+        ["accounts[0].users[0].groups: 11 groups: an IAM user belongs to at most 10"],
+    ),
+    "password_reset_required that is not true or false": (
+        GOOD_ACCOUNT.replace("password_reset_required: true", "password_reset_required: soon"),
+        ["accounts[0].users[0].password_reset_required: expected true or false, got the string 'soon'"],
+    ),
+    # Managed policies named by ARN
+    "another account's policy named by ARN": (
+        GOOD_ACCOUNT.replace("managed_policies: [ReadKeys]", "managed_policies: ['arn:aws:iam::999988887777:policy/ReadKeys']"),
+        [
+            "accounts[0].users[0].managed_policies[0]: 'arn:aws:iam::999988887777:policy/ReadKeys' is not an AWS "
+            "managed policy ARN (arn:aws:iam::aws:policy/<name>); name a policy of this account by its name"
+        ],
+    ),
+    "AWS managed policy missing from the catalogue": (
+        GOOD_ACCOUNT.replace(
+            "managed_policies: [ReadKeys]", "managed_policies: [ReadKeys, 'arn:aws:iam::aws:policy/NoSuchPolicyAnywhere']"
+        ),
+        [
+            "accounts[0].users[0].managed_policies[1]: no AWS managed policy arn:aws:iam::aws:policy/NoSuchPolicyAnywhere "
+            "in the catalogue of AWS managed policies"
+        ],
+    ),
+    "the same managed policy twice": (
+        GOOD_ACCOUNT.replace("managed_policies: [ReadKeys]", "managed_policies: [ReadKeys, ReadKeys]"),
+        ["accounts[0].users[0].managed_policies: managed policy 'ReadKeys' is listed more than once"],
+    ),
+    "more than 10 managed policies on one role": (
+        GOOD_ACCOUNT.replace(
+            "    keys:", "        managed_policies: [" + ", ".join(f"P{n}" for n in range(11)) + "]\n    keys:"
+        ),
+        ["accounts[0].roles[0].managed_policies: 11 managed policies: IAM attaches at most 10 to one role"],
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 import io
 import json
 
+import pytest
 from django.core.management import call_command
 
 from accounts.models import Account, IamRole
@@ -11,6 +12,8 @@ from keys.store import console_key_policy
 from tests.scenarios.conftest import DEMO
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+EXAMPLE_ROLE_ARN = "arn:aws:iam::444455556666:role/ExampleRole"
+IAM_ADMIN = ("AKIADEMOIAMADMIN0001", "demo/IamAdmin/secret/not-secret/0000001")
 
 
 def test_demo_loads_the_three_accounts(demo):
@@ -58,6 +61,30 @@ def test_alice_may_assume_example_role(demo):
     assert alice.access_keys.get().access_key_id == "AKIADEMOALICE0000001"
 
 
+def test_key_user_has_an_iam_administrator_who_may_switch_into_example_role(demo):
+    iam_admin = Account.objects.get(id="444455556666").users.get(name="IamAdmin")
+    assert iam_admin.check_console_password("demo-IamAdmin-password-not-secret")
+    assert iam_admin.login_profile_created_at is not None
+    assert iam_admin.access_keys.get().secret_access_key == IAM_ADMIN[1]
+    statements = {s["Sid"]: s for s in json.loads(iam_admin.inline_policies.get().document)["Statement"]}
+    assert statements["ManageIamOfThisAccount"]["Action"] == ["iam:*", "cloudtrail:LookupEvents"]
+    assert statements["SwitchToExampleRole"] == {
+        "Sid": "SwitchToExampleRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": EXAMPLE_ROLE_ARN}
+
+
+@pytest.fixture
+def live_demo(transactional_db, live_server):
+    call_command("load_scenario", str(DEMO))
+
+
+def test_iam_administrator_administers_iam_and_assumes_example_role_through_the_account_trust(live_demo, aws):
+    # ExampleRole trusts its account's root, which leaves the choice to IAM: IamAdmin's own policy allows it.
+    credentials = aws("sts", IAM_ADMIN).assume_role(RoleArn=EXAMPLE_ROLE_ARN, RoleSessionName="iam-admin")["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    users = aws("iam", IAM_ADMIN, region="us-east-1").list_users()["Users"]
+    assert {user["UserName"] for user in users} == {"Alice", "IamAdmin"}
+
+
 def test_outsider_has_a_user_with_an_access_key(demo):
     eve = Account.objects.get(id="777788889999").users.get()
     assert eve.access_keys.count() == 1
@@ -74,6 +101,10 @@ def test_demo_instructions_tell_how_to_sign_in_and_point_the_cli(db):
     assert "aws sts assume-role --role-arn arn:aws:iam::444455556666:role/ExampleRole" in text
     assert "key-owner (111122223333)" in text and "KeyAdmin" in text and "demo-KeyAdmin-password-not-secret" in text
     assert "key-owner@example.com" in text
+    assert "account key-user (444455556666)      user IamAdmin   password demo-IamAdmin-password-not-secret" in text
+    assert f"AWS_ACCESS_KEY_ID={IAM_ADMIN[0]} AWS_SECRET_ACCESS_KEY={IAM_ADMIN[1]}" in text
+    assert "aws iam create-policy --policy-name UseSharedKey --policy-document '{" in text
+    assert "aws iam attach-role-policy --role-name ExampleRole --policy-arn arn:aws:iam::444455556666:policy/UseSharedKey" in text
 
 
 def test_demo_instructions_use_the_port_given(db):

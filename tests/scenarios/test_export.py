@@ -121,7 +121,7 @@ def test_passwords_are_stored_hashed(demo):
 
 
 def test_access_key_secrets_are_sealed_not_stored_in_clear(demo):
-    key = Account.objects.get(id="444455556666").access_keys.get()
+    key = Account.objects.get(id="444455556666").access_keys.get(user__name="Alice")
     assert b"not-secret" not in bytes(key.secret_sealed)
     assert key.secret_access_key == "demo/Alice/secret/not-secret/000000001"
 

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from audit.models import AuditEvent
 from tests.conftest import OWNER, TRUSTED
-from tests.ui.conftest import sign_in
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

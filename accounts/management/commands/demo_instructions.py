@@ -4,6 +4,7 @@ Prints how to sign in to the console and how to point the AWS CLI / boto3 at the
 Everything comes from the demo scenario file, so only its published demo credentials are ever printed.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -112,6 +113,10 @@ def _examples(accounts: list[dict], endpoint: str, region: str) -> list[str]:
         f"  aws kms encrypt --key-id {key_arn} --plaintext fileb://<(printf 'Hello, KMS') --query CiphertextBlob --output text",
         f"  aws kms describe-key --key-id {key_arn}",
         "",
+    ]
+    if role_account:
+        lines += _iam_half_of_the_guide(role_account, key_arn)
+    lines += [
         "  # boto3",
         "  import boto3",
         f"  kms = boto3.client('kms', endpoint_url='{endpoint}', region_name='{region}',",
@@ -119,3 +124,44 @@ def _examples(accounts: list[dict], endpoint: str, region: str) -> list[str]:
         f"  kms.encrypt(KeyId='{key_arn}', Plaintext=b'Hello, KMS')",
     ]
     return lines
+
+
+def _iam_half_of_the_guide(account: dict, key_arn: str) -> list[str]:
+    """The external account's half of the guide (an IAM policy for the key, attached to the role), as done
+    by that account's IAM administrator: a user whose own inline policy allows iam:*."""
+    admin = next((user for user in account.get("users", []) if _allows_all_of_iam(user)), None)
+    if admin is None:
+        return []
+    role = account["roles"][0]
+    policy_name = "UseSharedKey"
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        "Resource": key_arn,
+    }]}
+    lines = [
+        f"  # the guide's IAM half by hand, as the IAM administrator {admin['name']} of {_name(account)}: in the console,",
+        f"  # sign in as {admin['name']}, create the policy (IAM > Policies), attach it to {role['name']} and switch role "
+        f"into it; or:",
+    ]
+    lines += [
+        f"  export AWS_ACCESS_KEY_ID={key['access_key_id']} AWS_SECRET_ACCESS_KEY={key['secret_access_key']}"
+        for key in admin.get("access_keys", [])[:1] if key.get("secret_access_key")
+    ]
+    lines += [
+        f"  aws iam create-policy --policy-name {policy_name} --policy-document '{json.dumps(policy, separators=(',', ':'))}'",
+        f"  aws iam attach-role-policy --role-name {role['name']} "
+        f"--policy-arn arn:aws:iam::{account['id']}:policy/{policy_name}",
+        "",
+    ]
+    return lines
+
+
+def _allows_all_of_iam(user: dict) -> bool:
+    for document in (user.get("inline_policies") or {}).values():
+        statements = document.get("Statement", []) if isinstance(document, dict) else []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", [])
+            if statement.get("Effect") == "Allow" and "iam:*" in ([actions] if isinstance(actions, str) else actions):
+                return True
+    return False
