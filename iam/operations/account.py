@@ -6,14 +6,14 @@ import base64
 import binascii
 import json
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 
 from accounts.models import Account, IamGroup, IamPolicy, IamRole, IamUser, InlinePolicy, PolicyVersion
 from awsapi import errors
 from awsapi.dispatch import operation
-from iam.operations.common import (DEFAULT_MAX_ITEMS, account_id, authorize, group_shape, paginate_list,
-                                   policy_shape, role_shape, tag_list, user_shape)
+from iam.operations.common import (DEFAULT_MAX_ITEMS, account_id, attached_in, authorize, group_shape,
+                                   paginate_list, policy_shape, role_shape, tag_list, user_shape,
+                                   with_attachment_count)
 
 # ----------------------------------------------------------------------------------------------------------
 # Account alias: one per account, unique across all accounts (CreateAccountAlias replaces the current one)
@@ -87,30 +87,11 @@ def _decode_marker(marker: str) -> tuple[str, str]:
         raise errors.InvalidInputException("Invalid Marker.", field="Marker") from None
 
 
-def _attachment_count(through, owner_field: str, account: str):
-    """How many entities of `account` the policy is attached to through one of the three m2m tables."""
-    counted = (through.objects.filter(iampolicy_id=OuterRef("pk"), **{f"{owner_field}__account_id": account})
-               .values("iampolicy_id").annotate(n=Count("pk")).values("n"))
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def _attached_in(account: str):
-    return (Exists(IamUser.managed_policies.through.objects.filter(iampolicy_id=OuterRef("pk"),
-                                                                   iamuser__account_id=account))
-            | Exists(IamGroup.managed_policies.through.objects.filter(iampolicy_id=OuterRef("pk"),
-                                                                      iamgroup__account_id=account))
-            | Exists(IamRole.managed_policies.through.objects.filter(iampolicy_id=OuterRef("pk"),
-                                                                     iamrole__account_id=account)))
-
-
 def _policies(account: str, *, aws_managed: bool):
     # AWS managed policies appear only where this account uses them, and count only its attachments.
-    policies = (IamPolicy.objects.filter(account__isnull=True).filter(_attached_in(account)) if aws_managed
+    policies = (IamPolicy.objects.filter(account__isnull=True).filter(attached_in(account)) if aws_managed
                 else IamPolicy.objects.filter(account_id=account))
-    return (policies.select_related("default_version")
-            .annotate(users_n=_attachment_count(IamUser.managed_policies.through, "iamuser", account),
-                      groups_n=_attachment_count(IamGroup.managed_policies.through, "iamgroup", account),
-                      roles_n=_attachment_count(IamRole.managed_policies.through, "iamrole", account))
+    return (with_attachment_count(policies.select_related("default_version"), account)
             .prefetch_related(Prefetch("versions", queryset=PolicyVersion.objects.order_by("-created_at", "-id"))))
 
 
@@ -155,7 +136,7 @@ def _role_detail(role: IamRole) -> dict:
 
 
 def _policy_detail(policy: IamPolicy) -> dict:
-    detail = policy_shape(policy, policy.users_n + policy.groups_n + policy.roles_n)
+    detail = policy_shape(policy, policy.attachment_count)
     detail["PolicyVersionList"] = [
         {"Document": version.document, "VersionId": version.version_id,
          "IsDefaultVersion": version.pk == policy.default_version_id, "CreateDate": version.created_at}

@@ -12,6 +12,9 @@ import binascii
 import json
 import re
 
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
 from accounts.authz import authorize_identity_action
 from accounts.models import AWS_MANAGED, IamGroup, IamPolicy, IamRole, IamUser
 from awsapi import errors
@@ -221,6 +224,33 @@ def paginate_list(items: list, params: dict) -> tuple[list, dict]:
     if start + max_items < len(items):
         return page, {"IsTruncated": True, "Marker": _encode_marker(str(start + max_items))}
     return page, {"IsTruncated": False}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Attachments of managed policies (an AWS managed policy is shared: each account counts only its own)
+# ----------------------------------------------------------------------------------------------------------
+
+_ATTACHMENTS = ((IamUser.managed_policies.through, "iamuser"), (IamGroup.managed_policies.through, "iamgroup"),
+                (IamRole.managed_policies.through, "iamrole"))
+
+
+def with_attachment_count(policies, account: str):
+    """Annotate `attachment_count`: the users, groups and roles of `account` each policy is attached to."""
+
+    def attached(through, owner: str):
+        rows = (through.objects.filter(iampolicy=OuterRef("pk"), **{f"{owner}__account_id": account})
+                .order_by().values("iampolicy").annotate(n=Count("*")).values("n"))
+        return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+    first, *rest = [attached(through, owner) for through, owner in _ATTACHMENTS]
+    return policies.annotate(attachment_count=sum(rest, first))
+
+
+def attached_in(account: str):
+    """A filter: the policy is attached to at least one user, group or role of `account`."""
+    exists = [Exists(through.objects.filter(iampolicy_id=OuterRef("pk"), **{f"{owner}__account_id": account}))
+              for through, owner in _ATTACHMENTS]
+    return exists[0] | exists[1] | exists[2]
 
 
 # ----------------------------------------------------------------------------------------------------------

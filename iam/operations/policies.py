@@ -11,13 +11,13 @@ the one every decision reads (accounts/authz.py loads default_version__document 
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 
-from accounts.models import IamGroup, IamPolicy, IamRole, IamUser, PolicyVersion
+from accounts.models import IamPolicy, PolicyVersion
 from awsapi import errors
 from awsapi.dispatch import operation
-from iam.operations.common import (MANAGED_POLICY_MAX, account_id, authorize, check_document, entity_arn, find_group,
+from iam.operations.common import (attached_in, with_attachment_count, MANAGED_POLICY_MAX, account_id, authorize, check_document, entity_arn, find_group,
                                    find_policy, find_role, find_user, paginate, paginate_list, policy_shape,
                                    policy_size)
 from kmsconsole import statecache
@@ -72,22 +72,8 @@ def _version_shape(policy: IamPolicy, version: PolicyVersion, *, document: bool)
     return shape
 
 
-def _with_attachment_count(policies, account: str):
-    """Annotate `attachment_count`: the users, groups and roles of `account` each policy is attached to
-    (an AWS managed policy is shared, and each account sees only its own attachments). One query."""
-
-    def attached(through, owner: str):
-        rows = (through.objects.filter(iampolicy=OuterRef("pk"), **{f"{owner}__account_id": account})
-                .order_by().values("iampolicy").annotate(n=Count("*")).values("n"))
-        return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-    return policies.annotate(attachment_count=attached(IamUser.managed_policies.through, "iamuser")
-                             + attached(IamGroup.managed_policies.through, "iamgroup")
-                             + attached(IamRole.managed_policies.through, "iamrole"))
-
-
 def _attachment_count(policy: IamPolicy, account: str) -> int:
-    return _with_attachment_count(IamPolicy.objects.filter(pk=policy.pk), account).values_list(
+    return with_attachment_count(IamPolicy.objects.filter(pk=policy.pk), account).values_list(
         "attachment_count", flat=True).get()
 
 
@@ -136,14 +122,14 @@ def list_policies(call):
                 "All": Q(account__isnull=True) | Q(account_id=account)}[scope]
     policies = IamPolicy.objects.filter(in_scope, path__startswith=params.get("PathPrefix", "/"))
     if params.get("OnlyAttached"):
-        policies = _with_attachment_count(policies, account).filter(attachment_count__gt=0)
+        policies = policies.filter(attached_in(account))
     if params.get("PolicyUsageFilter") == "PermissionsBoundary":
         policies = policies.none()  # no policy is used as a permissions boundary here
     # An AWS managed policy and a customer managed one may share a name: the id makes the order total.
     policies = policies.annotate(listing_key=Concat("name", Value(" "), "unique_id")).select_related("default_version")
     page, more = paginate(policies, params, key="listing_key")
     # Counted for the page only (one query): counting in the listing query counted every policy before the sort.
-    counts = dict(_with_attachment_count(IamPolicy.objects.filter(pk__in=[p.pk for p in page]), account)
+    counts = dict(with_attachment_count(IamPolicy.objects.filter(pk__in=[p.pk for p in page]), account)
                   .values_list("pk", "attachment_count"))
     shapes = [policy_shape(policy, attachment_count=counts[policy.pk]) for policy in page]
     for shape in shapes:
