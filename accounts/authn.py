@@ -62,6 +62,9 @@ def authenticate(request, *, body: bytes, expected_service: str | None = None) -
         raise errors.UnrecognizedClientException(INVALID_TOKEN)
     if access_key.session is not None or access_key.expires_at is not None:
         _check_session_token(access_key, signed.security_token)
+    elif signed.security_token:
+        # A long-term (AKIA) key has no session: a token sent with it is one AWS did not issue for it.
+        raise errors.UnrecognizedClientException(INVALID_TOKEN)
 
     try:
         sigv4.verify_signature(

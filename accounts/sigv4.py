@@ -57,6 +57,9 @@ SIGNATURE_MISMATCH_MESSAGE = (
     "Access Key and signing method. Consult the service documentation for details."
 )
 HOST_NOT_SIGNED_MESSAGE = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+# Headers that choose what a request does: when sent, they must be signed, or a captured signature could be
+# replayed (within the clock skew) as another operation. botocore and the AWS CLI always sign both.
+MUST_BE_SIGNED_WHEN_PRESENT = {"x-amz-target": "X-Amz-Target", "content-type": "Content-Type"}
 
 
 class SigV4Error(Exception):
@@ -139,6 +142,9 @@ def parse_authorization(headers: Mapping[str, str]) -> SignedRequest:
     signed_headers = tuple(name.strip().lower() for name in parameters["SignedHeaders"].split(";"))
     if "host" not in signed_headers:
         raise SigV4Error("incomplete", HOST_NOT_SIGNED_MESSAGE)
+    for name, spelling in MUST_BE_SIGNED_WHEN_PRESENT.items():
+        if name in lowered and name not in signed_headers:
+            raise SigV4Error("incomplete", f"'{spelling}' must be a 'SignedHeader' in the AWS Authorization.")
 
     access_key_id, scope_date, region, service, terminator = scope
     return SignedRequest(

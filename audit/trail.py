@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from awsapi import errors, shapes
+from awsapi import errors, shapes, storable
 from kmsconsole import statecache
 
 EVENT_VERSION = "1.11"
@@ -41,7 +41,13 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+# Flags whose names only look secret: CloudTrail records them (CreateLoginProfile's passwordResetRequired).
+_NOT_SECRET = {"PasswordResetRequired", "passwordResetRequired"}
+
+
 def looks_secret(name: str) -> bool:
+    if name in _NOT_SECRET:
+        return False
     lowered = name.lower()
     return name in _NEVER_RECORDED or any(fragment in lowered for fragment in _SECRET_NAME_FRAGMENTS)
 
@@ -220,6 +226,8 @@ def build_records(call, spec, *, error: errors.AwsError | None, now=None) -> lis
     if call.via_console:
         base["sessionCredentialFromConsole"] = "true"
     base.update(scrub(call.extra_record_fields))
+    # A request may carry text PostgreSQL cannot hold (NUL, lone surrogates): the record shows it as U+FFFD.
+    base = storable.scrub(base)
     explanation = _denial_explanation(call, error, caller_account) if denied else None
 
     resource = call.resources[0] if call.resources else None
@@ -249,7 +257,7 @@ def build_records(call, spec, *, error: errors.AwsError | None, now=None) -> lis
             username=lookup_username(principal) if own_copy else "",
             access_key_id=principal.access_key_id if own_copy else "",
             resource_type=resource.type if resource else "",
-            resource_arn=resource.arn if resource else "",
+            resource_arn=storable.scrub_text(resource.arn) if resource else "",
             error_code=record.get("errorCode", ""),
             request_id=call.request_id,
             shared_event_id=shared_event_id,

@@ -111,8 +111,9 @@ def download_events(request):
     params["MaxResults"] = MAX_RESULTS
     try:
         first = _lookup(request, params)  # authorised (and refused) before the response starts
-    except errors.AccessDeniedException as err:
-        return render(request, "audit/event_history.html", {"error": err, "filters": request.GET}, status=403)
+    except errors.AwsError as err:
+        status = 403 if isinstance(err, errors.AccessDeniedException) else 400
+        return render(request, "audit/event_history.html", {"error": err, "filters": request.GET}, status=status)
 
     def lines():
         page = first
@@ -141,7 +142,7 @@ def recent_activity(request):
                 "LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": key_arn}],
                 "MaxResults": RECENT_ACTIVITY_COUNT,
             })
-        except errors.AccessDeniedException as err:
+        except errors.AwsError as err:  # denied, or a filter no record can match (issue 11: NUL)
             context["error"] = err
         else:
             context["rows"] = [event_row(s, request.principal.account_id) for s in result["Events"]]

@@ -14,7 +14,7 @@ from typing import Callable
 from django.db import connection, transaction
 
 from accounts.principals import Principal
-from awsapi import errors, shapes
+from awsapi import errors, shapes, storable
 from kmsconsole import statecache
 
 log = logging.getLogger(__name__)
@@ -133,11 +133,13 @@ def commit_durably() -> None:
             cursor.execute("SET LOCAL synchronous_commit = on")
 
 
-def execute(call: Call, *, wire_body: dict | None = None) -> dict:
+def execute(call: Call, *, wire_body: dict | None = None, refusal: errors.AwsError | None = None) -> dict:
     """Run the call's operation as its principal; record it whatever the outcome.
 
     wire_body: the JSON body as the client sent it (API calls); console calls pass Python values in
     call.params instead. Either way the request is checked against the service model first.
+    refusal: what the protocol layer found wrong with an authenticated request before any operation could
+    run (a body that is not JSON): recorded and raised like the operation's own errors.
     """
     from audit.trail import record_call
 
@@ -145,11 +147,14 @@ def execute(call: Call, *, wire_body: dict | None = None) -> dict:
     if spec is None:
         raise errors.UnknownOperationException("")
     try:
+        if refusal is not None:
+            raise refusal
         if spec.modelled:
             if wire_body is not None:
                 call.params = shapes.decode_input(call.service, call.operation, wire_body)
             if spec.validate:
                 shapes.validate_input(call.service, call.operation, call.params)
+            storable.refuse_unstorable(call.service, call.operation, call.params)
         if spec.read_only:
             # Nothing to keep atomic: the record is the call's only write, and one INSERT is atomic.
             result = spec.fn(call) or {}

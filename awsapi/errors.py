@@ -71,7 +71,8 @@ DryRunOperationException = _error("DryRunOperationException")
 KMSInvalidSignatureException = _error("KMSInvalidSignatureException", has_message=False)
 KMSInvalidMacException = _error("KMSInvalidMacException", has_message=False)
 ConflictException = _error("ConflictException")
-KMSInternalException = _error("KMSInternalException", status=500)
+# KMS's own internal error; STS and IAM spell an unexpected failure with the common InternalFailure.
+KMSInternalException = _error("KMSInternalException", status=500, query_code="InternalFailure", query_status=500)
 
 # STS (kms.md §1.6).
 RegionDisabledException = _error("RegionDisabledException", query_code="RegionDisabledException", query_status=403)
@@ -96,3 +97,11 @@ PasswordPolicyViolationException = _error("PasswordPolicyViolationException", qu
 PolicyEvaluationException = _error("PolicyEvaluationException", status=500, query_code="PolicyEvaluation",
                                    query_status=500)
 ServiceFailureException = _error("ServiceFailureException", status=500, query_code="ServiceFailure", query_status=500)
+
+# Answers of the endpoint itself, before or around any operation (awsapi/endpoint.py): AWS's common errors
+# (InternalFailure 500, ServiceUnavailable 503; botocore retries both), a method other than POST, and a
+# body larger than the endpoint reads.
+InternalFailure = _error("InternalFailure", status=500, query_status=500)
+ServiceUnavailable = _error("ServiceUnavailable", status=503, query_status=503)
+MethodNotAllowed = _error("MethodNotAllowed", status=405, query_status=405)
+RequestEntityTooLarge = _error("RequestEntityTooLarge", status=413, query_status=413)

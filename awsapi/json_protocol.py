@@ -1,6 +1,7 @@
 """AWS JSON 1.1: the protocol of KMS and CloudTrail (reference kms.md §1.1–§1.4)."""
 
 import json
+import math
 
 from django.http import HttpResponse
 
@@ -25,15 +26,62 @@ def parse_target(target: str) -> tuple[str, str] | None:
 
 
 def parse_body(body: bytes) -> dict:
+    """The request's JSON object. Anything a Java JSON reader would refuse is a SerializationException:
+    not JSON, not an object, nested deeper than Python recurses, NaN/Infinity, or a number no integer,
+    long or double member can hold (a 5,000-digit integer, 1e400)."""
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_int=_integer, parse_float=_double, parse_constant=_non_standard)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise errors.SerializationException("Unexpected character in the request body: it is not valid JSON.") from None
+    except RecursionError:
+        raise errors.SerializationException("The request body is nested too deeply.") from None
     if not isinstance(value, dict):
         raise errors.SerializationException("Start of structure or map found where not expected.")
     return value
+
+
+_LONG_DIGITS = len(str(2**63))
+
+
+def _integer(text: str) -> int:
+    value = int(text) if len(text.lstrip("-")) <= _LONG_DIGITS else None
+    if value is None or not -(2**63) <= value < 2**63:
+        shown = text if len(text) <= 24 else f"{text[:20]}..."
+        raise errors.SerializationException(f"Numeric value ({shown}) out of range of long.")
+    return value
+
+
+def _double(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        shown = text if len(text) <= 24 else f"{text[:20]}..."
+        raise errors.SerializationException(f"Numeric value ({shown}) out of range of double.")
+    return value
+
+
+def _non_standard(name: str):
+    raise errors.SerializationException(f"Non-standard token '{name}': not a JSON number.")
+
+
+def server_error(service: str | None, *, unavailable: bool = False) -> errors.AwsError:
+    """The answer to an unexpected failure: KMS's own KMSInternalException, else AWS's common errors
+    (ServiceUnavailable while the database is unreachable). botocore retries all of them (5xx)."""
+    if service == "kms":
+        return errors.KMSInternalException("The service is unavailable. Please retry." if unavailable
+                                           else "An internal error occurred.")
+    if unavailable:
+        return errors.ServiceUnavailable("Service is unavailable. Please retry.")
+    return errors.InternalFailure("An internal error occurred.")
+
+
+def for_service(error: errors.AwsError, service: str) -> errors.AwsError:
+    """The dispatcher reports unexpected failures as KMSInternalException; other JSON services (CloudTrail)
+    answer them with the common InternalFailure, a code their clients know."""
+    if isinstance(error, errors.KMSInternalException) and service != "kms":
+        return errors.InternalFailure(error.message)
+    return error
 
 
 def success_response(service: str, operation: str, result: dict, request_id: str) -> HttpResponse:

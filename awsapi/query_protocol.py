@@ -10,7 +10,7 @@ operation itself runs through dispatch.execute like every other call.
 import datetime as dt
 import re
 from urllib.parse import parse_qsl, quote
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape_markup
 
 from django.http import HttpResponse
 
@@ -31,6 +31,14 @@ _SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/[0-9]{8}/[^/,\s]+/([^/,\s]+)/"
 _URL_ENCODED_SHAPES = {"policyDocumentType"}
 
 
+# Characters XML 1.0 cannot carry at all, even as references: shown as U+FFFD so the answer still parses.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    return _escape_markup(_NOT_XML.sub("\ufffd", text))
+
+
 def _namespace(service: str) -> str:
     return shapes.service_model(service).metadata["xmlNamespace"]
 
@@ -42,8 +50,7 @@ def scope_service(request) -> str:
     return service if service in API_VERSIONS else DEFAULT_SERVICE
 
 
-def handle(request, request_id: str) -> HttpResponse:
-    body = request.body
+def handle(request, request_id: str, body: bytes) -> HttpResponse:
     service = scope_service(request)
     try:
         form = parse_form(body)
@@ -53,9 +60,13 @@ def handle(request, request_id: str) -> HttpResponse:
                 or shapes.operation_model(service, action) is None:
             raise errors.UnknownOperationException(
                 f"Could not find operation {action} for version {form.get('Version', 'NO_VERSION_SPECIFIED')}")
-        params = decode_input(service, action, form)
     except errors.AwsError as error:
         return error_response(error, request_id, service)
+    # An authenticated call is recorded whatever is wrong with it, a member that is not a number included.
+    try:
+        params, refusal = decode_input(service, action, form), None
+    except errors.AwsError as error:
+        params, refusal = {}, error
     call = Call(
         principal=auth.principal,
         region=GLOBAL_SERVICE_REGIONS.get(service, auth.region),
@@ -67,7 +78,7 @@ def handle(request, request_id: str) -> HttpResponse:
         user_agent=request.headers.get("User-Agent", ""),
     )
     try:
-        result = execute(call)
+        result = execute(call, refusal=refusal)
     except errors.AwsError as error:
         return error_response(error, request_id, service)
     return success_response(service, action, result, request_id)
@@ -113,21 +124,26 @@ def _has_prefix(form, prefix) -> bool:
 def _decode_value(shape, form, key):
     kind = shape.type_name
     if kind == "structure":
-        return _decode_structure(shape, form, key) if _has_prefix(form, key) else None
+        # Named but with none of its members (`Tags.member.1=x`): an empty structure, which validation reports.
+        return (_decode_structure(shape, form, key) or {}) if _has_prefix(form, key) else None
     if kind == "list":
         if key in form and form[key] == "":
             return []  # botocore sends an empty list as "Name="
         item_prefix = key if shape.serialization.get("flattened") else f"{key}.member"
         items, index = [], 1
         while _has_prefix(form, f"{item_prefix}.{index}"):
-            items.append(_decode_value(shape.member, form, f"{item_prefix}.{index}"))
+            item = _decode_value(shape.member, form, f"{item_prefix}.{index}")
+            if item is not None:  # `Names.member.1.x=y` names no string: there is no item
+                items.append(item)
             index += 1
         return items if index > 1 else None
     if kind == "map":
         entries, index = {}, 1
         while _has_prefix(form, f"{key}.entry.{index}"):
             k = form.get(f"{key}.entry.{index}.key")
-            entries[k] = _decode_value(shape.value, form, f"{key}.entry.{index}.value")
+            v = _decode_value(shape.value, form, f"{key}.entry.{index}.value")
+            if k is not None and v is not None:  # an entry without its key or value is no entry
+                entries[k] = v
             index += 1
         return entries if index > 1 else None
     if key not in form:

@@ -105,7 +105,10 @@ def _decode_value(shape, value, path):
     if kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SerializationException(f"Unexpected value type for timestamp member {path}")
-        return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
+        try:
+            return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):  # beyond the years a datetime holds (1e20, say)
+            raise SerializationException(f"Timestamp out of range for member {path}") from None
     return value
 
 
@@ -164,6 +167,8 @@ def _pattern(pattern: str):
     # botocore patterns are Java-style: `regex` reads their Unicode classes (\p{L}, \p{Z}...) as Java does.
     # Java spells the supplementary planes as a UTF-16 surrogate range; Python strings hold code points.
     pattern = pattern.replace("\\uD800\\uDC00-\\uDBFF\\uDFFF", "\\U00010000-\\U0010FFFF")
+    # Java's \w is ASCII (IAM names refuse "Jörg"); the models use it only inside character classes.
+    pattern = pattern.replace("\\w", "a-zA-Z0-9_")
     return regex.compile(pattern, regex.DOTALL)
 
 

@@ -54,7 +54,7 @@ def resolve_key(call, identifier: str, *, action: str, aliases: bool = True, for
         key_id = resource[len("key/"):]
         if not _KEY_ID.match(key_id):
             if foreign:
-                _deny_foreign(call, action, key_arn(region, account_id, key_id), account_id)
+                deny_foreign(call, action, key_arn(region, account_id, key_id), account_id)
             raise errors.NotFoundException(f"Invalid keyId '{identifier}'")
         if for_update:
             key = _key_by_id(account_id, region, key_id, for_update=True)
@@ -67,7 +67,7 @@ def resolve_key(call, identifier: str, *, action: str, aliases: bool = True, for
     if key is None:
         if foreign:
             target = alias_arn(region, account_id, resource) if is_alias else key_arn(region, account_id, resource[4:])
-            _deny_foreign(call, action, target, account_id)
+            deny_foreign(call, action, target, account_id)
         if is_alias:
             raise errors.NotFoundException(f"Alias {alias_arn(region, account_id, resource)} is not found.")
         raise errors.NotFoundException(f"Key '{key_arn(region, account_id, resource[4:])}' does not exist")
@@ -76,7 +76,8 @@ def resolve_key(call, identifier: str, *, action: str, aliases: bool = True, for
     return key
 
 
-def _deny_foreign(call, action: str, arn: str, account_id: str):
+def deny_foreign(call, action: str, arn: str, account_id: str):
+    """The one answer for another account's key that does not exist or is not the caller's to use."""
     call.add_resource(arn, account_id)
     raise errors.AccessDeniedException(cross_account_denial_message(call.principal.arn, action))
 

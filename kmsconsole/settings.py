@@ -5,6 +5,9 @@ DJANGO_SECRET_KEY  Django's signing key.
 KMSCONSOLE_MASTER_KEY  Fernet key(s) that seal key material and access-key secrets at rest;
                    a comma-separated list rotates them (the first seals, all open).
 DJANGO_DEBUG       "1" turns DEBUG on; off by default.
+KMSCONSOLE_TLS     "1" when the console is served over HTTPS behind a proxy that terminates TLS and sets
+                   X-Forwarded-Proto: trusts that header, sends HSTS (KMSCONSOLE_HSTS_SECONDS, default one
+                   year) and marks the session and CSRF cookies Secure.
 
 In development the two secrets are generated once into var/ (mode 0600, git-ignored) when the
 environment does not provide them. Set KMSCONSOLE_REQUIRE_SECRETS=1 in production to refuse that.
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KMSCONSOLE_VAR_DIR", BASE_DIR / "var"))
@@ -75,6 +79,8 @@ INSTALLED_APPS = [
     "keys",
     "audit",
     "iam",
+    # The console's project package: its migrations create the database cache table (so `migrate` is the one step).
+    "kmsconsole",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +89,7 @@ MIDDLEWARE = [
     # POST / is the AWS API: answered here, so the console's middleware below never runs for it.
     "awsapi.endpoint.AwsEndpointMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +161,35 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from it; the token travels in hx-headers on <body>.
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy: scripts and styles come from this site's static files only (no inline script,
+# style or event handler anywhere; htmx's own indicator style is turned off in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# A TLS deployment behind a proxy (see the module docstring). The AWS endpoint is unaffected: SigV4 signs
+# each request, and its middleware answers before these take part.
+KMSCONSOLE_TLS = _env_flag("KMSCONSOLE_TLS")
+if KMSCONSOLE_TLS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("KMSCONSOLE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# Operators sign in to the admin with the console's lockout (5 failures in 15 minutes lock for 15 minutes).
+AUTHENTICATION_BACKENDS = ["kmsconsole.admin_lockout.LockoutModelBackend"]
+CSRF_FAILURE_VIEW = "kmsconsole.views.csrf_failure"
+
 REST_FRAMEWORK = {
     # The AWS endpoint authenticates with SigV4 itself; DRF must not try sessions or CSRF there.
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -176,7 +212,7 @@ LOGGING = {
 WHITENOISE_USE_FINDERS = True
 
 # The database cache: sign-in lockout counters must be shared by every gunicorn worker.
-# `make migrate` runs createcachetable; Django's test database set-up creates it too.
+# Its table is created by a migration (kmsconsole/migrations), so `migrate` alone prepares a database.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

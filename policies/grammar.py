@@ -190,6 +190,9 @@ class _Parser:
             except ValueError as exc:
                 self.error("INVALID_JSON", "", f"The policy is not valid JSON: {exc}.")
                 return None, len(text.encode("utf-8"))
+            except RecursionError:  # nested deeper than any policy grammar allows
+                self.error("INVALID_JSON", "", "The policy is not valid JSON: it is nested too deeply.")
+                return None, len(text.encode("utf-8"))
         elif isinstance(document, dict):
             data = document
             text = json.dumps(document, ensure_ascii=False)

@@ -84,7 +84,7 @@ def _decode_marker(marker: str) -> tuple[str, str]:
             raise ValueError
         return section, name
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise errors.InvalidInputException("Invalid Marker.", field="Marker") from None
+        raise errors.ValidationException("Invalid Marker.", field="Marker") from None
 
 
 def _policies(account: str, *, aws_managed: bool):

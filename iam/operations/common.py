@@ -193,7 +193,7 @@ def _decode_marker(marker: str) -> str:
             raise ValueError
         return value
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise errors.InvalidInputException("Invalid Marker.", field="Marker") from None
+        raise errors.ValidationException("Invalid Marker.", field="Marker") from None
 
 
 def paginate(queryset, params: dict, *, key: str = "name") -> tuple[list, dict]:
@@ -219,7 +219,7 @@ def paginate_list(items: list, params: dict) -> tuple[list, dict]:
         try:
             start = int(_decode_marker(params["Marker"]))
         except ValueError:
-            raise errors.InvalidInputException("Invalid Marker.", field="Marker") from None
+            raise errors.ValidationException("Invalid Marker.", field="Marker") from None
     page = items[start:start + max_items]
     if start + max_items < len(items):
         return page, {"IsTruncated": True, "Marker": _encode_marker(str(start + max_items))}

@@ -21,7 +21,7 @@ from keys import crypto
 from keys.authz import authorize_account_action, authorize_key, request_context
 from keys.models import Grant, Key
 from keys.operations import common
-from keys.resolve import purge_if_due, resolve_key
+from keys.resolve import deny_foreign, purge_if_due, resolve_key
 from kmsconsole import sealing
 from policies.engine import AccessRequest, GrantView, can_retire_grant, evaluate_key_access
 from policies.grammar import parse_policy_cached
@@ -277,10 +277,30 @@ def list_grants(call):
     return {"Grants": [grant_list_entry(g, key) for g in page], **more}
 
 
+_PRINCIPAL_ACCOUNT = re.compile(r"^arn:[a-z-]+:(?:iam|sts)::([0-9]{12}):")
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+
+
+def _principal_account(principal: str) -> str | None:
+    """The account of a principal ARN or account id ("" when an ARN names none); None for a service."""
+    if _ACCOUNT_ID.match(principal):
+        return principal
+    if _is_service_principal(principal):
+        return None
+    match = _PRINCIPAL_ACCOUNT.match(principal)
+    return match.group(1) if match else ""
+
+
 @operation("kms", "ListRetirableGrants", read_only=True)
 def list_retirable_grants(call):
     params = call.params
     retiring = _exactly_one(params, "RetiringPrincipal", "RetiringServicePrincipal", required=True)
+    # The authorised resource is the retiring principal, which must be in the caller's own account (AWS's
+    # "Cross-account use"): no identity policy reaches a principal of another account.
+    if _principal_account(retiring) not in (None, call.principal.account_id):
+        raise errors.AccessDeniedException(
+            f"User: {call.principal.arn} is not authorized to perform: kms:ListRetirableGrants on resource: "
+            f"{retiring} because no resource-based policy allows the kms:ListRetirableGrants action")
     authorize_account_action(call, "kms:ListRetirableGrants", retiring if retiring.startswith("arn:") else "*")
     grants = (Grant.objects.filter(retiring_principal=retiring, key__region=call.region)
               .select_related("key").order_by("created_at", "grant_id"))
@@ -305,6 +325,12 @@ def _grant_on_key(key: Key, grant_id: str) -> Grant:
     return grant
 
 
+def _deny_foreign_retirement(call, key: Key):
+    """Another account's key: a grant that is not there, or not the caller's to retire, is answered exactly
+    as a key that does not exist (keys/resolve.py), so neither the key nor its grant ids show."""
+    deny_foreign(call, "kms:RetireGrant", key.arn, key.account_id)
+
+
 @operation("kms", "RetireGrant")
 def retire_grant(call):
     params = call.params
@@ -321,12 +347,15 @@ def retire_grant(call):
             named = resolve_key(call, key_id, action="kms:RetireGrant", aliases=False)
             if named.pk != key.pk:
                 raise errors.InvalidGrantTokenException("The grant token is invalid.")
-        call.add_resource(key.arn, key.account_id)
     elif key_id and grant_id:
         key = resolve_key(call, key_id, action="kms:RetireGrant", aliases=False, for_update=True)
-        call.add_resource(key.arn, key.account_id)
-        _check_grant_id(grant_id)
-        grant = _grant_on_key(key, grant_id)
+        grant = Grant.objects.filter(key=key, grant_id=grant_id).first() if _GRANT_ID.match(grant_id) else None
+        if grant is None:
+            if key.account_id != call.principal.account_id:
+                _deny_foreign_retirement(call, key)
+            call.add_resource(key.arn, key.account_id)
+            _check_grant_id(grant_id)
+            raise errors.NotFoundException(f"Grant ID {grant_id} not found")
     else:
         raise errors.ValidationException("Either GrantToken or both KeyId and GrantId are required.")
 
@@ -334,9 +363,14 @@ def retire_grant(call):
     if not can_retire_grant(caller, _grant_view(grant), issuing_account=grant.issuing_account,
                             identity_policies=call.principal.identity_policies(),
                             session_policy=call.principal.session_policy(), key_arn=key.arn):
+        if key.account_id != call.principal.account_id:
+            _deny_foreign_retirement(call, key)
+        call.add_resource(key.arn, key.account_id)
         raise errors.AccessDeniedException(
             f"User: {call.principal.arn} is not authorized to perform: kms:RetireGrant on resource: {key.arn} "
             "because the grant names it neither as retiring principal nor as a grantee allowed to retire it")
+    # Only now may the key owner's trail hear of the call (a denied one is the caller's alone).
+    call.add_resource(key.arn, key.account_id)
     common.require_state(key, "RetireGrant")
     _dry_run(call)
     call.response_elements = None

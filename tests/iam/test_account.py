@@ -178,7 +178,7 @@ def test_authorization_details_need_permission(iam):
 
 
 def test_a_forged_marker_is_invalid_input(iam):
-    refused(lambda: iam(IAM_ADMIN).get_account_authorization_details(Marker="bm90LWpzb24="), "InvalidInput")
+    refused(lambda: iam(IAM_ADMIN).get_account_authorization_details(Marker="bm90LWpzb24="), "ValidationError")
 
 
 def _queries_for_details(principal) -> int:

@@ -323,6 +323,8 @@ def test_browser_wizard_another_account_with_external_id_shows_the_trust_policy(
     page.get_by_role("button", name="Next").click()
 
     expect(page.get_by_role("heading", name="Add permissions")).to_be_visible()
+    # The step was swapped in by htmx: type only once htmx has settled it (and so listens to its filter box).
+    page.wait_for_function("() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping')")
     page.get_by_label("Filter policies").fill("UseThe")
     expect(page.locator("#policy-picker")).not_to_contain_text("AdministratorAccess")
     page.get_by_label("UseTheKey").check()

@@ -63,6 +63,8 @@ def test_passwords_never_reach_the_audit_trail(iam):
         assert records[name]["requestParameters"]["userName"] == "Carol"
         assert "password" not in records[name]["requestParameters"]
     assert all(PASSWORD not in str(record) and NEW_PASSWORD not in str(record) for record in records.values())
+    # The flag only looks secret: CloudTrail records it.
+    assert records["CreateLoginProfile"]["requestParameters"]["passwordResetRequired"] is True
 
 
 def test_a_second_login_profile_already_exists(iam):

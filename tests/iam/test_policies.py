@@ -206,7 +206,7 @@ def test_list_policies_paginates(iam):
 
 
 def test_list_policies_refuses_a_bad_marker(iam):
-    refused(lambda: iam(IAM_ADMIN).list_policies(Marker="not-a-marker"), "InvalidInput")
+    refused(lambda: iam(IAM_ADMIN).list_policies(Marker="not-a-marker"), "ValidationError")
 
 
 @pytest.mark.parametrize("credentials", [NOBODY])

@@ -163,7 +163,7 @@ def test_list_users_pages_walk_every_user_once(iam):
 
 
 def test_a_forged_marker_is_invalid_input(iam):
-    refused(lambda: iam(IAM_ADMIN).list_users(Marker="not-a-marker"), "InvalidInput")
+    refused(lambda: iam(IAM_ADMIN).list_users(Marker="not-a-marker"), "ValidationError")
 
 
 # ---- UpdateUser ------------------------------------------------------------------------------------
