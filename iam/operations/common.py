@@ -92,6 +92,14 @@ def find_policy(call, arn: str, *, not_found: str | None = None) -> IamPolicy:
     return policy
 
 
+def refuse_permissions_boundary(params: dict) -> None:
+    """There are no permissions boundaries here; ignoring one would leave the entity more powerful than its
+    creator asked for, so it is refused."""
+    if params.get("PermissionsBoundary"):
+        raise errors.InvalidInputException("Permissions boundaries are not supported by this console.",
+                                           field="PermissionsBoundary")
+
+
 def name_taken(model, call, name: str) -> bool:
     return model.objects.filter(account_id=account_id(call), name__iexact=name).exists()
 

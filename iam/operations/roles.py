@@ -13,7 +13,8 @@ from accounts.models import Account, IamRole, IamUser
 from awsapi import errors
 from awsapi.dispatch import operation
 from iam.operations.common import (account_id, authorize, check_trust_policy, entity_arn, find_role, merged_tags,
-                                   name_taken, paginate, paginate_list, role_shape, tag_list)
+                                   name_taken, paginate, paginate_list, refuse_permissions_boundary, role_shape,
+                                   tag_list)
 
 _USER_OR_ROLE_ARN = re.compile(
     r"arn:aws:iam::(?P<account>[0-9]{12}):(?P<kind>user|role)(?P<path>/(?:.*/)?)(?P<name>[^/]+)")
@@ -36,10 +37,7 @@ def create_role(call):
     authorize(call, entity_arn(account_id(call), "role", name, path))
     if name_taken(IamRole, call, name):
         raise errors.EntityAlreadyExistsException(f"Role with name {name} already exists.", field="RoleName")
-    if params.get("PermissionsBoundary"):
-        # Ignoring a boundary would leave the role more powerful than its creator asked for: refuse instead.
-        raise errors.InvalidInputException("Permissions boundaries are not supported by this console.",
-                                           field="PermissionsBoundary")
+    refuse_permissions_boundary(params)
     trust_policy = check_trust_policy(params["AssumeRolePolicyDocument"], trusted_principal_exists)
     tags = merged_tags({}, params.get("Tags", []), "the role")
     role = IamRole.objects.create(

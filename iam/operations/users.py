@@ -6,7 +6,7 @@ from accounts.models import IamUser
 from awsapi import errors
 from awsapi.dispatch import operation
 from iam.operations.common import (account_id, authorize, entity_arn, find_user, merged_tags, name_taken, paginate,
-                                   paginate_list, tag_list, user_shape)
+                                   paginate_list, refuse_permissions_boundary, tag_list, user_shape)
 
 # AWS's answer when an operation that defaults to "the calling user" is called by a role session.
 NON_USER_CREDENTIALS = "Must specify userName when calling with non-User credentials"
@@ -27,6 +27,7 @@ def create_user(call):
     authorize(call, entity_arn(account_id(call), "user", name, path))
     if name_taken(IamUser, call, name):
         raise errors.EntityAlreadyExistsException(f"User with name {name} already exists.", field="UserName")
+    refuse_permissions_boundary(params)
     tags = merged_tags({}, params.get("Tags", []), "the user")
     user = IamUser.objects.create(account=call.principal.account, name=name, path=path, tags=tags)
     call.add_resource(user.arn, user.account_id, "AWS::IAM::User")

@@ -291,3 +291,9 @@ def test_reserved_tag_keys_are_refused(iam):
     client = iam(IAM_ADMIN)
     client.create_user(UserName="Carol")
     refused(lambda: client.tag_user(UserName="Carol", Tags=[{"Key": "aws:team", "Value": "x"}]), "InvalidInput")
+
+
+def test_a_permissions_boundary_is_refused_not_ignored(iam):
+    # Ignoring it would make the user more powerful than asked; there are no boundaries here.
+    refused(lambda: iam(IAM_ADMIN).create_user(
+        UserName="Bounded", PermissionsBoundary="arn:aws:iam::aws:policy/IAMReadOnlyAccess"), "InvalidInput")
