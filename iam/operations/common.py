@@ -183,6 +183,25 @@ def merged_tags(current: dict | None, new: list[dict], what: str) -> dict:
     return merged
 
 
+def tag_entity(call, entity, what: str) -> dict:
+    """TagUser / TagRole on an entity already found and authorised."""
+    entity.tags = merged_tags(entity.tags, call.params["Tags"], what)
+    entity.save(update_fields=["tags"])
+    return {}
+
+
+def untag_entity(call, entity) -> dict:
+    removed = set(call.params["TagKeys"])
+    entity.tags = {key: value for key, value in (entity.tags or {}).items() if key not in removed}
+    entity.save(update_fields=["tags"])
+    return {}
+
+
+def entity_tags(call, entity) -> dict:
+    page, more = paginate_list(tag_list(entity.tags), call.params)
+    return {"Tags": page, **more}
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Pagination: Marker / MaxItems -> IsTruncated / Marker, keyset on the entity's name
 # ----------------------------------------------------------------------------------------------------------

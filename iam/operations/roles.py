@@ -12,9 +12,9 @@ import re
 from accounts.models import Account, IamRole, IamUser
 from awsapi import errors
 from awsapi.dispatch import operation
-from iam.operations.common import (account_id, authorize, check_trust_policy, entity_arn, find_role, merged_tags,
-                                   name_taken, paginate, paginate_list, refuse_permissions_boundary, role_shape,
-                                   tag_list)
+from iam.operations.common import (account_id, authorize, check_trust_policy, entity_arn, entity_tags, find_role,
+                                   merged_tags, name_taken, paginate, refuse_permissions_boundary, role_shape,
+                                   tag_entity, untag_entity)
 
 _USER_OR_ROLE_ARN = re.compile(
     r"arn:aws:iam::(?P<account>[0-9]{12}):(?P<kind>user|role)(?P<path>/(?:.*/)?)(?P<name>[^/]+)")
@@ -106,24 +106,18 @@ def delete_role(call):
 def tag_role(call):
     role = find_role(call, call.params["RoleName"])
     authorize(call, role.arn)
-    role.tags = merged_tags(role.tags, call.params["Tags"], "the role")
-    role.save(update_fields=["tags"])
-    return {}
+    return tag_entity(call, role, "the role")
 
 
 @operation("iam", "UntagRole")
 def untag_role(call):
     role = find_role(call, call.params["RoleName"])
     authorize(call, role.arn)
-    removed = set(call.params["TagKeys"])
-    role.tags = {key: value for key, value in (role.tags or {}).items() if key not in removed}
-    role.save(update_fields=["tags"])
-    return {}
+    return untag_entity(call, role)
 
 
 @operation("iam", "ListRoleTags", read_only=True)
 def list_role_tags(call):
     role = find_role(call, call.params["RoleName"])
     authorize(call, role.arn)
-    page, more = paginate_list(tag_list(role.tags), call.params)
-    return {"Tags": page, **more}
+    return entity_tags(call, role)

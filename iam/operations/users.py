@@ -5,8 +5,8 @@ from __future__ import annotations
 from accounts.models import IamUser
 from awsapi import errors
 from awsapi.dispatch import operation
-from iam.operations.common import (account_id, authorize, entity_arn, find_user, merged_tags, name_taken, paginate,
-                                   paginate_list, refuse_permissions_boundary, tag_list, user_shape)
+from iam.operations.common import (account_id, authorize, entity_arn, entity_tags, find_user, merged_tags, name_taken,
+                                   paginate, refuse_permissions_boundary, tag_entity, untag_entity, user_shape)
 
 # AWS's answer when an operation that defaults to "the calling user" is called by a role session.
 NON_USER_CREDENTIALS = "Must specify userName when calling with non-User credentials"
@@ -111,24 +111,18 @@ def delete_user(call):
 def tag_user(call):
     user = find_user(call, call.params["UserName"])
     authorize(call, user.arn)
-    user.tags = merged_tags(user.tags, call.params["Tags"], "the user")
-    user.save(update_fields=["tags"])
-    return {}
+    return tag_entity(call, user, "the user")
 
 
 @operation("iam", "UntagUser")
 def untag_user(call):
     user = find_user(call, call.params["UserName"])
     authorize(call, user.arn)
-    removed = set(call.params["TagKeys"])
-    user.tags = {key: value for key, value in (user.tags or {}).items() if key not in removed}
-    user.save(update_fields=["tags"])
-    return {}
+    return untag_entity(call, user)
 
 
 @operation("iam", "ListUserTags", read_only=True)
 def list_user_tags(call):
     user = find_user(call, call.params["UserName"])
     authorize(call, user.arn)
-    page, more = paginate_list(tag_list(user.tags), call.params)
-    return {"Tags": page, **more}
+    return entity_tags(call, user)
