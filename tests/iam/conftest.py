@@ -138,13 +138,16 @@ def as_json(value) -> str:
 
 
 def iam_state() -> dict:
-    """Every IAM row of every account (entities, memberships, attachments, inline and managed policies), to
-    assert that a refused request changed nothing."""
-    from accounts.models import IamGroup, IamPolicy, IamRole, IamUser, InlinePolicy, PolicyVersion
+    """Every IAM row of every account (entities, memberships, attachments, inline and managed policies, access
+    keys, account aliases), to assert that a refused request changed nothing."""
+    from accounts.models import AccessKey, Account, IamGroup, IamPolicy, IamRole, IamUser, InlinePolicy, PolicyVersion
 
     models = [IamUser, IamGroup, IamRole, InlinePolicy, IamPolicy, PolicyVersion, IamUser.groups.through,
               IamUser.managed_policies.through, IamGroup.managed_policies.through, IamRole.managed_policies.through]
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
+    state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
+    state["AccessKey"] = sorted(AccessKey.objects.values_list("access_key_id", "account_id", "user_id", "status"))
+    state["Account"] = sorted(Account.objects.values_list("id", "alias"))
+    return state
 
 
 def refused(call, code: str, message: str | None = None):
@@ -154,7 +157,7 @@ def refused(call, code: str, message: str | None = None):
     before = iam_state()
     with pytest.raises(ClientError) as excinfo:
         call()
-    assert error_code(excinfo) == code
+    assert error_code(excinfo) == code, excinfo.value.response["Error"]
     if message is not None:
         assert excinfo.value.response["Error"]["Message"] == message
     assert iam_state() == before

@@ -10,7 +10,7 @@ from accounts.models import AccessKey
 from tests.conftest import OWNER, REGION, TRUSTED
 from tests.iam.conftest import (ALICE, EVE, EXAMPLE_ROLE_ARN, IAM_ADMIN, NOBODY, OWNER_ROOT, READER, TRUSTED_ROOT,
                                 error_code)
-from tests.iam.test_users import refused
+from tests.iam.conftest import refused
 
 
 def credentials_of(created: dict) -> tuple[str, str]:
@@ -51,9 +51,9 @@ def test_without_user_name_a_user_manages_its_own_keys(iam):
 def test_a_third_key_exceeds_the_quota_and_changes_nothing(iam):
     client = iam(IAM_ADMIN)
     client.create_access_key(UserName="Alice")
-    response = refused(lambda: client.create_access_key(UserName="Alice"), "LimitExceeded",
-                       "Cannot exceed quota for AccessKeysPerUser: 2")
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    excinfo = refused(lambda: client.create_access_key(UserName="Alice"), "LimitExceeded",
+                      "Cannot exceed quota for AccessKeysPerUser: 2")
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
     assert AccessKey.objects.filter(user__name="Alice", account_id=TRUSTED).count() == 2
 
 

@@ -8,7 +8,7 @@ from accounts.principals import Principal
 from awsapi.dispatch import Call, execute
 from tests.conftest import TRUSTED
 from tests.iam.conftest import EVE, IAM_ADMIN, NOBODY, READER, allow, as_json, document
-from tests.iam.test_users import refused
+from tests.iam.conftest import refused
 
 # ---- Account alias ---------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from accounts.models import IamUser
 from audit.models import AuditEvent
 from tests.conftest import TRUSTED
 from tests.iam.conftest import EVE, IAM_ADMIN, NOBODY, READER
-from tests.iam.test_users import refused
+from tests.iam.conftest import refused
 
 PASSWORD = "Carol-console-Pw-1"
 NEW_PASSWORD = "Carol-new-console-Pw-2"

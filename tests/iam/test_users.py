@@ -7,35 +7,8 @@ from botocore.exceptions import ClientError
 from accounts.models import IamUser
 from audit.models import AuditEvent
 from tests.conftest import TRUSTED
-from tests.iam import conftest
 from tests.iam.conftest import (ALICE, EVE, EXAMPLE_ROLE_ARN, IAM_ADMIN, NOBODY, READER, TRUSTED_ROOT, allow, as_json,
-                                document, error_code)
-
-
-# ---- state snapshots: refused requests change nothing ------------------------------------------------
-
-
-def iam_state() -> dict:
-    """Every IAM row (tests/iam/conftest.py), plus what only these operations change: access keys and aliases."""
-    from accounts.models import AccessKey, Account
-
-    return {
-        **conftest.iam_state(),
-        "keys": sorted(AccessKey.objects.values_list("access_key_id", "account_id", "user_id", "status")),
-        "aliases": sorted(Account.objects.values_list("id", "alias")),
-    }
-
-
-def refused(call, code: str, message: str | None = None):
-    """Run a boto3 call that must fail with `code` (and `message`), and leave the IAM state as it was."""
-    before = iam_state()
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    assert error_code(excinfo) == code, excinfo.value.response["Error"]
-    if message is not None:
-        assert excinfo.value.response["Error"]["Message"] == message
-    assert iam_state() == before
-    return excinfo.value.response
+                                document, error_code, refused)
 
 
 # ---- CreateUser, and the basics ---------------------------------------------------------------------
