@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core import signing
-from django.db.models import Q
+from django.db.models import F, Q
 
 from accounts.authz import authorize_identity_action
 from audit.models import AuditEvent
@@ -46,12 +46,15 @@ class EventQuery:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     errors_only: bool = False
+    # Console only: any of these event names; "other" (another account's calls) or "own" callers.
+    event_names: tuple[str, ...] = ()
+    callers: str = ""
     max_results: int = MAX_RESULTS
 
     def digest(self) -> str:
         parts = [self.account_id, self.region, repr(sorted(self.attributes)),
                  self.start.isoformat() if self.start else "", self.end.isoformat() if self.end else "",
-                 str(self.errors_only)]
+                 str(self.errors_only), repr(sorted(self.event_names)), self.callers]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -77,6 +80,12 @@ def event_queryset(query: EventQuery):
         rows = rows.filter(event_time__lte=query.end)
     if query.errors_only:
         rows = rows.exclude(error_code="")
+    if query.event_names:
+        rows = rows.filter(event_name__in=query.event_names)
+    if query.callers == "other":
+        rows = rows.exclude(caller_account=F("recipient_account"))
+    elif query.callers == "own":
+        rows = rows.filter(caller_account=F("recipient_account"))
     return rows.order_by("-event_time", "-event_id")
 
 
@@ -159,6 +168,8 @@ def _check_query(call) -> EventQuery:
     if extra:
         query.attributes += [(k, v) for k, v in extra.get("attributes", []) if k in ATTRIBUTE_COLUMNS and v]
         query.errors_only = bool(extra.get("errors_only"))
+        query.event_names = tuple(name for name in extra.get("event_names", ()) if isinstance(name, str))
+        query.callers = extra.get("callers") if extra.get("callers") in ("other", "own") else ""
     return query
 
 

@@ -175,6 +175,17 @@ def lookup_username(principal) -> str:
     return "root"
 
 
+def owner_copy_username(principal) -> str:
+    """Username of the key owner's copy of another account's call, from what that copy shows of the caller.
+
+    An assumed role's principal id ends in its session name ("AROA…:Alice"), so the session name is the
+    Username, as in the caller's own copy. Any other caller is named only by its principal id (a user's
+    name is not in the owner's record and must not leak through the lookup column)."""
+    if principal.kind == "AssumedRole":
+        return principal.session.session_name
+    return principal.principal_id
+
+
 def _denial_explanation(call, error, caller_account: str) -> dict | None:
     """The engine's reasons for a same-account denial. A cross-account denial never carries them:
     they would describe the other account's key policy."""
@@ -254,7 +265,7 @@ def build_records(call, spec, *, error: errors.AwsError | None, now=None) -> lis
             # The owner's copy is searchable only by what its record shows of the caller.
             principal_arn=principal.arn if own_copy else "",
             caller_account=caller_account,
-            username=lookup_username(principal) if own_copy else "",
+            username=lookup_username(principal) if own_copy else owner_copy_username(principal),
             access_key_id=principal.access_key_id if own_copy else "",
             resource_type=resource.type if resource else "",
             resource_arn=storable.scrub_text(resource.arn) if resource else "",
@@ -281,6 +292,42 @@ def record_call(call, spec, *, error: errors.AwsError | None) -> list[AuditEvent
             raise statecache.Stale()
         statecache.confirmed()
     return rows
+
+
+def record_service_event(*, account_id: str, region: str, event_name: str, key_arn: str, details: dict,
+                         now=None) -> AuditEvent:
+    """A record of something KMS did by itself (eventType AwsServiceEvent, e.g. DeleteExpiredKeyMaterial):
+    no caller, no request; `details` become serviceEventDetails."""
+    now = now or timezone.now()
+    event_id = uuid.uuid4()
+    record = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": {"accountId": account_id, "invokedBy": "AWS Internal"},
+        "eventTime": now.strftime(TIME_FORMAT),
+        "eventSource": "kms.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": "AWS Internal",
+        "userAgent": "AWS Internal",
+        "requestParameters": None,
+        "responseElements": None,
+        "eventID": str(event_id),
+        "readOnly": False,
+        "resources": [{"accountId": account_id, "type": "AWS::KMS::Key", "ARN": key_arn}],
+        "eventType": "AwsServiceEvent",
+        "recipientAccountId": account_id,
+        "serviceEventDetails": scrub(details),
+        "managementEvent": True,
+        "eventCategory": "Management",
+    }
+    row = AuditEvent(
+        event_id=event_id, recipient_account=account_id, region=region, event_time=now,
+        event_source="kms.amazonaws.com", event_name=event_name, read_only=False, principal_arn="",
+        caller_account=account_id, username="", access_key_id="", resource_type="AWS::KMS::Key",
+        resource_arn=key_arn, error_code="", request_id=str(uuid.uuid4()), shared_event_id=None, record=record,
+    )
+    insert_rows([row])
+    return row
 
 
 _FIELDS = AuditEvent._meta.concrete_fields

@@ -8,6 +8,7 @@ the principal's own account and region, and the viewing itself is recorded as a 
 import datetime as dt
 import json
 import uuid
+from urllib.parse import urlencode
 
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
@@ -58,16 +59,73 @@ def history_filters(query) -> dict:
     }
 
 
-def event_row(summary: dict, account_id: str) -> dict:
+# The Event history's columns: (id, label, shown by default). The column chooser (static/console.js) keeps
+# the viewer's choice in localStorage; hidden columns stay in the HTML, so a reload never loses data.
+HISTORY_COLUMNS = [
+    ("time", "Event time", True),
+    ("name", "Event name", True),
+    ("user", "User name", True),
+    ("account", "Caller account", True),
+    ("source", "Event source", False),
+    ("resource-type", "Resource type", False),
+    ("resources", "Resource name", True),
+    ("error", "Error code", True),
+    ("access-key", "AWS access key", False),
+    ("source-ip", "Source IP address", False),
+    ("read-only", "Read-only", False),
+]
+
+# What "use" of a key means on its page: the cryptographic operations (AWS KMS Developer Guide,
+# "Cryptographic operations"), not the console's own DescribeKey and GetKeyPolicy.
+CRYPTOGRAPHIC_OPERATIONS = (
+    "Decrypt", "DeriveSharedSecret", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "GenerateMac",
+    "GenerateRandom", "ReEncrypt", "Sign", "Verify", "VerifyMac",
+)
+
+
+def _resource_link(resource: dict, account_id: str, region: str) -> dict:
+    """A resource of a record, with its console page when it is a key of the viewer's account and region
+    (the key page itself runs DescribeKey as the viewer, so it still refuses what the viewer may not see)."""
+    arn = resource.get("ResourceName") or ""
+    parts = arn.split(":", 5)
+    url = None
+    if (resource.get("ResourceType") == "AWS::KMS::Key" and len(parts) == 6 and parts[3] == region
+            and parts[4] == account_id and parts[5].startswith("key/")):
+        url = reverse("keys:key_detail", args=[parts[5][len("key/"):]])
+    return {"type": resource.get("ResourceType") or "", "arn": arn, "short": parts[5] if len(parts) == 6 else arn,
+            "url": url}
+
+
+def _ago(moment: dt.datetime, now: dt.datetime) -> str:
+    """How long ago, in the largest whole unit (Django's timesince is ten times slower, per row)."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def event_row(summary: dict, account_id: str, region: str = "", now: dt.datetime | None = None) -> dict:
     record = json.loads(summary["CloudTrailEvent"])
     identity = record.get("userIdentity") or {}
+    moment = summary["EventTime"].astimezone(dt.timezone.utc)
     return {
+        "time_iso": moment.isoformat(),
+        "time_text": moment.strftime("%Y-%m-%d %H:%M:%S"),
+        "time_ago": _ago(moment, now or dt.datetime.now(dt.timezone.utc)),
+        "detail_url": reverse("audit:event_detail", args=[summary["EventId"]]),
         "summary": summary,
         "record": record,
         "caller_account": identity.get("accountId", ""),
         "foreign": identity.get("accountId", account_id) != account_id,
+        # The User name column shows LookupEvents' Username, so filtering by what it shows finds the row.
         "who": summary.get("Username") or identity.get("principalId") or identity.get("type", ""),
+        "identity_type": identity.get("type", ""),
+        "principal_id": identity.get("principalId", ""),
         "error": record.get("errorCode", ""),
+        "resources": [_resource_link(r, account_id, region) for r in summary.get("Resources") or []],
     }
 
 
@@ -76,13 +134,13 @@ def event_history(request):
     params = history_filters(request.GET)
     params["MaxResults"] = MAX_RESULTS
     params["NextToken"] = request.GET.get("next") or None
-    context = {"filters": request.GET, "rows": [], "next_token": None, "error": None}
+    context = {"filters": request.GET, "rows": [], "next_token": None, "error": None, "columns": HISTORY_COLUMNS}
     try:
         result = _lookup(request, params)
     except errors.AwsError as err:
         context["error"] = err
     else:
-        context["rows"] = [event_row(s, request.principal.account_id) for s in result["Events"]]
+        context["rows"] = [event_row(s, request.principal.account_id, request.region) for s in result["Events"]]
         context["next_token"] = result.get("NextToken")
         query = request.GET.copy()
         query.pop("next", None)
@@ -96,12 +154,15 @@ def event_detail(request, event_id):
     try:
         result = _lookup(request, {"LookupAttributes": [{"AttributeKey": "EventId", "AttributeValue": str(event_id)}]})
     except errors.AccessDeniedException as err:
-        return render(request, "audit/event_detail.html", {"error": err}, status=403)
+        return render(request, "audit/event_detail.html", {
+            "error": err, "error_crumbs": [("Event history", reverse("audit:event_history")), ("Event", None)]},
+            status=403)
     if not result["Events"]:
         raise Http404("No such event in this account and region.")
-    row = event_row(result["Events"][0], request.principal.account_id)
+    row = event_row(result["Events"][0], request.principal.account_id, request.region)
     return render(request, "audit/event_detail.html", {
-        "row": row, "pretty": json.dumps(row["record"], indent=2, sort_keys=True)})
+        "row": row, "pretty": json.dumps(row["record"], indent=2, sort_keys=True),
+        "crumbs": [("Event history", reverse("audit:event_history")), (row["summary"]["EventName"], None)]})
 
 
 @console_login_required
@@ -132,18 +193,39 @@ def download_events(request):
 
 @console_login_required
 def recent_activity(request):
-    """HTML fragment for a key's page (htmx: hx-get="{% url 'audit:recent_activity' %}?key=<key ARN>")."""
+    """A key's recent activity (htmx fragment: audit:recent_activity?key=<key ARN>[&show=all]).
+
+    By default the key's use: its cryptographic operations, other accounts' calls first, so that sharing
+    shows even when the administrator's own page views (DescribeKey, GetKeyPolicy) are far more numerous.
+    show=all lists every recorded call on the key, newest first. The records themselves are untouched."""
     key_arn = request.GET.get("key", "")
-    context = {"key_arn": key_arn, "rows": [], "error": None,
-               "history_url": f"{reverse('audit:event_history')}?resource={key_arn}"}
+    show_all = request.GET.get("show") == "all"
+    query = urlencode({"key": key_arn})
+    context = {"key_arn": key_arn, "rows": [], "error": None, "show_all": show_all,
+               "use_url": f"{reverse('audit:recent_activity')}?{query}",
+               "all_url": f"{reverse('audit:recent_activity')}?{query}&show=all",
+               "history_url": f"{reverse('audit:event_history')}?{urlencode({'resource': key_arn})}"}
     if key_arn:
+        on_key = {"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": key_arn}]}
         try:
-            result = _lookup(request, {
-                "LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": key_arn}],
-                "MaxResults": RECENT_ACTIVITY_COUNT,
-            })
+            if show_all:
+                summaries = _lookup(request, {**on_key, "MaxResults": RECENT_ACTIVITY_COUNT})["Events"]
+            else:
+                summaries = _recent_use(request, on_key)
         except errors.AwsError as err:  # denied, or a filter no record can match (issue 11: NUL)
             context["error"] = err
         else:
-            context["rows"] = [event_row(s, request.principal.account_id) for s in result["Events"]]
+            context["rows"] = [event_row(s, request.principal.account_id, request.region) for s in summaries]
     return render(request, "audit/recent_activity.html", context)
+
+
+def _recent_use(request, on_key: dict) -> list[dict]:
+    """The key's newest cryptographic operations: other accounts' first, then the account's own."""
+    use = {"event_names": CRYPTOGRAPHIC_OPERATIONS}
+    foreign = _lookup(request, {**on_key, "MaxResults": RECENT_ACTIVITY_COUNT,
+                                "ConsoleFilters": {**use, "callers": "other"}})["Events"]
+    room = RECENT_ACTIVITY_COUNT - len(foreign)
+    if room <= 0:
+        return foreign
+    own = _lookup(request, {**on_key, "MaxResults": room, "ConsoleFilters": {**use, "callers": "own"}})["Events"]
+    return foreign + own

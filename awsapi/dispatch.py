@@ -25,6 +25,7 @@ SERVICE_SOURCES = {
     "cloudtrail": "cloudtrail.amazonaws.com",
     "iam": "iam.amazonaws.com",
     "signin": "signin.amazonaws.com",
+    "accessanalyzer": "access-analyzer.amazonaws.com",
 }
 
 
@@ -67,7 +68,7 @@ def _load_operation_modules():
         return
     import importlib
 
-    for module in ("keys.operations", "accounts.sts", "audit.lookup", "iam.operations"):
+    for module in ("keys.operations", "accounts.sts", "audit.lookup", "iam.operations", "analyzer.operations"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -153,7 +154,7 @@ def execute(call: Call, *, wire_body: dict | None = None, refusal: errors.AwsErr
             if wire_body is not None:
                 call.params = shapes.decode_input(call.service, call.operation, wire_body)
             if spec.validate:
-                shapes.validate_input(call.service, call.operation, call.params)
+                shapes.validate_input(call.service, call.operation, call.params, region=call.region)
             storable.refuse_unstorable(call.service, call.operation, call.params)
         if spec.read_only:
             # Nothing to keep atomic: the record is the call's only write, and one INSERT is atomic.

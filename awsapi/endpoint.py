@@ -17,7 +17,7 @@ from django.db import DatabaseError, DataError, IntegrityError
 from django.views import View
 
 from accounts.authn import authenticate
-from awsapi import errors, json_protocol
+from awsapi import errors, json_protocol, rest_json_protocol
 from awsapi.dispatch import Call, execute, lookup
 from kmsconsole import statecache
 
@@ -40,9 +40,17 @@ class AwsEndpointMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in _CONSOLE_METHODS or request.path_info != "/":
+        if request.path_info != "/":
+            # restJson1 services (Access Analyzer) live on their own paths; a signed request for one of them
+            # is the API's, anything else on such a path is the console's (a 404).
+            service = rest_json_protocol.signing_service(request)
+            if service is None or not rest_json_protocol.is_route(service, request.path_info):
+                return self.get_response(request)
+            response = answer(request, rest_json_service=service)
+        elif request.method in _CONSOLE_METHODS:
             return self.get_response(request)
-        response = answer(request)
+        else:
+            response = answer(request)
         if not response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
         return response
@@ -61,20 +69,27 @@ class AwsEndpoint(View):
         return home(request)
 
 
-def answer(request):
-    """The API's answer to any request on `/`: never an exception, always the protocol's shape."""
+def answer(request, rest_json_service: str | None = None):
+    """The API's answer to any request on `/` (or on a restJson1 service's path): never an exception,
+    always the protocol's shape."""
     request_id = getattr(request, "request_id", "")
     target = request.headers.get("X-Amz-Target")
-    shape_error = _json_error_shaper(target, request_id) if target is not None else _query_error_shaper(
-        request, request_id)
+    if rest_json_service is not None:
+        shape_error = _rest_json_error_shaper(request_id)
+    elif target is not None:
+        shape_error = _json_error_shaper(target, request_id)
+    else:
+        shape_error = _query_error_shaper(request, request_id)
     try:
         request.get_host()  # ALLOWED_HOSTS still applies (CommonMiddleware checks it for the console)
-        if request.method != "POST":
+        if request.method != "POST" and rest_json_service is None:
             return shape_error(errors.MethodNotAllowed(_NOT_ALLOWED))
         try:
             body = request.body
         except RequestDataTooBig:
             return shape_error(errors.RequestEntityTooLarge(_TOO_LARGE))
+        if rest_json_service is not None:
+            return rest_json_protocol.handle(request, rest_json_service, request_id, body)
         if target is None:
             from awsapi import query_protocol
 
@@ -103,6 +118,16 @@ def _json_error_shaper(target: str, request_id: str):
         if error is None:
             error = json_protocol.server_error(service, unavailable=unavailable)
         return json_protocol.error_response(error, request_id)
+
+    return shape
+
+
+def _rest_json_error_shaper(request_id: str):
+    def shape(error, unavailable=False):
+        if error is None:
+            error = (errors.ServiceUnavailable("Service is unavailable. Please retry.") if unavailable
+                     else rest_json_protocol.InternalServerException("An internal error occurred."))
+        return rest_json_protocol.error_response(error, request_id)
 
     return shape
 

@@ -71,6 +71,10 @@ DryRunOperationException = _error("DryRunOperationException")
 KMSInvalidSignatureException = _error("KMSInvalidSignatureException", has_message=False)
 KMSInvalidMacException = _error("KMSInvalidMacException", has_message=False)
 ConflictException = _error("ConflictException")
+# Imported key material (ImportKeyMaterial).
+IncorrectKeyMaterialException = _error("IncorrectKeyMaterialException")
+InvalidImportTokenException = _error("InvalidImportTokenException")
+ExpiredImportTokenException = _error("ExpiredImportTokenException")
 # KMS's own internal error; STS and IAM spell an unexpected failure with the common InternalFailure.
 KMSInternalException = _error("KMSInternalException", status=500, query_code="InternalFailure", query_status=500)
 

@@ -35,9 +35,28 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+# Enums whose validation message AWS words in its own order (recorded answers: LocalStack's snapshot of
+# CreateKey with a bad KeySpec / KeyUsage). Values added to the model since are listed after them.
+_AWS_ENUM_ORDER = {
+    "KeySpec": ("RSA_2048", "ECC_NIST_P384", "ECC_NIST_P256", "ECC_NIST_P521", "HMAC_384", "RSA_3072",
+                "ECC_SECG_P256K1", "RSA_4096", "SYMMETRIC_DEFAULT", "HMAC_256", "HMAC_224", "HMAC_512"),
+    "KeyUsageType": ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"),
+}
+
+
+def enum_values_in_message(shape, *, china: bool) -> list[str]:
+    """The values a validation message lists for an enum shape: AWS's order, and the SM2 family (ShangMi,
+    offered only in the China Regions) only there."""
+    values = list(shape.metadata["enum"])
+    first = [v for v in _AWS_ENUM_ORDER.get(shape.name, ()) if v in values]
+    ordered = first + [v for v in values if v not in first]
+    return ordered if china else [v for v in ordered if not v.startswith("SM2")]
+
+
 class _Problems:
-    def __init__(self):
+    def __init__(self, china: bool = False):
         self.messages: list[str] = []
+        self.china = china  # the request is for a China Region (aws-cn partition)
 
     def add(self, value, path: str, constraint: str, sensitive: bool):
         if sensitive:
@@ -112,12 +131,12 @@ def _decode_value(shape, value, path):
     return value
 
 
-def validate_input(service: str, operation: str, params: dict) -> None:
+def validate_input(service: str, operation: str, params: dict, *, region: str = "") -> None:
     """Check required members, lengths, ranges, enums and patterns; raise one ValidationException for all."""
     op = operation_model(service, operation)
     if op is None or op.input_shape is None:
         return
-    problems = _Problems()
+    problems = _Problems(china=region.startswith("cn-"))
     _validate_structure(op.input_shape, params, "", problems)
     problems.raise_if_any()
 
@@ -150,8 +169,9 @@ def _validate_value(shape, value, path, problems):
     elif kind == "string":
         _check_length(shape, len(value), value, path, problems, sensitive)
         enum = shape.metadata.get("enum")
-        if enum and value not in enum:
-            problems.add(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]", sensitive)
+        if enum and (value not in enum or (value.startswith("SM2") and not problems.china)):
+            listed = ", ".join(enum_values_in_message(shape, china=problems.china))
+            problems.add(value, path, f"Member must satisfy enum value set: [{listed}]", sensitive)
         pattern = shape.metadata.get("pattern")
         if pattern and not _pattern(pattern).fullmatch(value):
             problems.add(value, path, f"Member must satisfy regular expression pattern: {pattern}", sensitive)

@@ -15,6 +15,9 @@
 (d) "policies": boto3 Encrypt at concurrency 4 on our server by a user governed by 40 IAM policies (10 attached
     to the user, 3 groups with 10 each) against the same Encrypt by KeyAdmin (one inline policy), alternating
     in slices: what a principal's policy count costs a call (target: within 10%).
+(e) "key kinds": boto3 Encrypt at concurrency 4 with a multi-Region replica key (its primary in another Region)
+    and with a key whose material was imported (Origin EXTERNAL), each against the demo's plain key, alternating
+    in slices (target: within 5%).
 
 Everything runs on loopback ports chosen here, with bounded request counts; the servers are stopped at the
 end whatever happens. PostgreSQL comes from BENCH_DATABASE_URL, else DATABASE_URL's server, else
@@ -30,7 +33,6 @@ import os
 import pathlib
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -185,8 +187,12 @@ class Target:
         self.ciphertext = self.client().encrypt(KeyId=key_id, Plaintext=PLAINTEXT)["CiphertextBlob"]
 
     def client(self):
-        return boto3.client("kms", endpoint_url=self.url, region_name=REGION, aws_access_key_id=self.credentials[0],
-                            aws_secret_access_key=self.credentials[1],
+        return self.client_for(self.url, self.credentials)
+
+    @staticmethod
+    def client_for(url: str, credentials: tuple[str, str]):
+        return boto3.client("kms", endpoint_url=url, region_name=REGION, aws_access_key_id=credentials[0],
+                            aws_secret_access_key=credentials[1],
                             config=Config(retries={"max_attempts": 1}, max_pool_connections=4,
                                           connect_timeout=10, read_timeout=30))
 
@@ -411,11 +417,57 @@ def policies_workload(url: str, scale: float, runner) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------------------
+# (e) key kinds: a multi-Region replica and imported key material
+# ----------------------------------------------------------------------------------------------------------
+
+
+def multi_region_replica(url: str) -> str:
+    """A multi-Region key whose primary is in eu-west-1, replicated into the benchmark's Region."""
+    primary = boto3.client("kms", endpoint_url=url, region_name="eu-west-1", aws_access_key_id=DEMO_CREDENTIALS[0],
+                           aws_secret_access_key=DEMO_CREDENTIALS[1])
+    key_id = primary.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    return primary.replicate_key(KeyId=key_id, ReplicaRegion=REGION)["ReplicaKeyMetadata"]["Arn"]
+
+
+def imported_material_key(url: str) -> str:
+    """A symmetric key with Origin EXTERNAL whose 256-bit material is wrapped here and imported, as a client does."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    client = Target.client_for(url, DEMO_CREDENTIALS)
+    key_id = client.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    parameters = client.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                                  WrappingKeySpec="RSA_2048")
+    wrapping_key = serialization.load_der_public_key(parameters["PublicKey"])
+    wrapped = wrapping_key.encrypt(os.urandom(32), padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
+                                                                algorithm=hashes.SHA256(), label=None))
+    client.import_key_material(KeyId=key_id, ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=wrapped,
+                               ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    return client.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+
+
+def key_kinds_workload(url: str, scale: float, runner) -> dict:
+    targets = [Target("plain", url, DEMO_CREDENTIALS, DEMO_KEY_ARN),
+               Target("replica", url, DEMO_CREDENTIALS, multi_region_replica(url)),
+               Target("imported", url, DEMO_CREDENTIALS, imported_material_key(url))]
+    total = int(480 * scale)
+    rounds = {target.name: [] for target in targets}
+    for target in targets:
+        run_threads(16, 160, target.client, lambda c, t=target: t.call(c, "Encrypt"))
+    for index in range(SLICES):
+        for target in (targets if index % 2 == 0 else targets[::-1]):
+            rounds[target.name].append(runner(4, total // SLICES, target.client,
+                                              lambda c, t=target: t.call(c, "Encrypt")))
+    return {name: Result.merge(parts) for name, parts in rounds.items()}
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Report
 # ----------------------------------------------------------------------------------------------------------
 
 
-def report(boto_results: dict, raw: dict, workers: int, threads: int, policies: dict | None = None) -> bool:
+def report(boto_results: dict, raw: dict, workers: int, threads: int, policies: dict | None = None,
+           key_kinds: dict | None = None) -> bool:
     print()
     print(f"our server: gunicorn kmsconsole.wsgi --workers {workers} --threads {threads} (PostgreSQL, SigV4, "
           "policies, audit); moto: moto_server")
@@ -440,6 +492,15 @@ def report(boto_results: dict, raw: dict, workers: int, threads: int, policies: 
               f"{plain.percentile(.99):>9.1f}{heavy.rate / plain.rate:>10.2f}x{heavy.errors + plain.errors:>8}")
         checks.append((f"Encrypt c=4 by a user with 40 policies / by KeyAdmin = {heavy.rate / plain.rate:.2f}x "
                        "(target >= 0.9x)", heavy.rate / plain.rate >= 0.9 and heavy.errors == 0))
+    if key_kinds:
+        plain = key_kinds["plain"]
+        for name, label in (("replica", "multi-Region replica"), ("imported", "imported material")):
+            other = key_kinds[name]
+            print(f"{'key: ' + label + ' vs plain':<28}{4:>4}{other.rate:>12.1f}{other.percentile(.5):>9.1f}"
+                  f"{other.percentile(.99):>9.1f}{plain.rate:>12.1f}{plain.percentile(.5):>9.1f}"
+                  f"{plain.percentile(.99):>9.1f}{other.rate / plain.rate:>10.2f}x{other.errors + plain.errors:>8}")
+            checks.append((f"Encrypt c=4 with a {label} key / a plain key = {other.rate / plain.rate:.2f}x "
+                           "(target >= 0.95x)", other.rate / plain.rate >= 0.95 and other.errors == 0))
     if ("Encrypt", 4) not in boto_results:
         for text, ok in checks:
             print(("PASS " if ok else "MISS ") + text)
@@ -471,6 +532,8 @@ def main() -> int:
                         help="extra gunicorn argument for both Django servers, e.g. --gunicorn-arg=--worker-class=sync")
     parser.add_argument("--skip-boto3", action="store_true", help="only the raw HTTP comparison")
     parser.add_argument("--skip-policies", action="store_true", help="leave out (d), the many-policies row")
+    parser.add_argument("--skip-key-kinds", action="store_true",
+                        help="leave out (e), multi-Region replica and imported material vs a plain key")
     parser.add_argument("--clients", choices=sorted(CLIENT_RUNNERS), default="processes",
                         help="boto3 callers as processes (default: independent clients) or threads of one process")
     args = parser.parse_args()
@@ -514,6 +577,10 @@ def main() -> int:
         if not args.skip_policies:
             print("(d) Encrypt by a user with 40 policies vs KeyAdmin, alternating", flush=True)
             policies = policies_workload(ours_url, args.scale, CLIENT_RUNNERS[args.clients])
+        key_kinds = None
+        if not args.skip_key_kinds:
+            print("(e) Encrypt with a multi-Region replica and an imported-material key vs a plain key", flush=True)
+            key_kinds = key_kinds_workload(ours_url, args.scale, CLIENT_RUNNERS[args.clients])
         print("(b) pre-signed raw Encrypt at c=16, ours / floor", flush=True)
         raw = raw_workload(ours_url, floor_url, args.scale)
         if args.skip_boto3:
@@ -522,7 +589,7 @@ def main() -> int:
                   f"{mine.percentile(.99):.1f} ms), floor {floor.rate:.1f}/s: {mine.rate / floor.rate:.2f}x, "
                   f"errors {mine.errors + floor.errors}")
             return 0
-        return 0 if report(boto_results, raw, args.workers, args.threads, policies) else 1
+        return 0 if report(boto_results, raw, args.workers, args.threads, policies, key_kinds) else 1
     finally:
         servers.stop()
 

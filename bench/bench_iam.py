@@ -44,13 +44,9 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 
 
 def recreate_database():
-    import psycopg
+    from bench_api import recreate_database as recreate  # one implementation for every benchmark
 
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate(DATABASE_URL)
 
 
 def populate(account_id: str, users: int, roles: int, policies: int) -> None:

@@ -24,7 +24,8 @@ def request_context(call, key: Key | None, action: str, extra: dict | None = Non
             "kms:KeySpec": key.key_spec,
             "kms:KeyUsage": key.key_usage,
             "kms:KeyOrigin": key.origin,
-            "kms:MultiRegion": False,
+            "kms:MultiRegion": key.multi_region,
+            **({"kms:MultiRegionKeyType": "PRIMARY" if key.is_primary else "REPLICA"} if key.multi_region else {}),
             "kms:ResourceAliases": statecache.get("key-aliases", key.pk,
                                                   lambda: [a.name for a in key.aliases.all()]),
         })

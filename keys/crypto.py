@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives import hmac as _hmac
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, mlkem, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -46,6 +46,14 @@ class InvalidSignature(Exception):
 
 class InvalidMac(Exception):
     """A MAC does not verify (-> KMSInvalidMacException, empty message)."""
+
+
+class UnavailableAlgorithm(Exception):
+    """An algorithm AWS offers that this installation cannot perform (-> UnsupportedOperationException)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class CryptoValidationError(Exception):
@@ -77,6 +85,7 @@ ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
 SIGN_VERIFY = "SIGN_VERIFY"
 GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC"
 KEY_AGREEMENT = "KEY_AGREEMENT"
+ENCAPSULATE_DECAPSULATE = "ENCAPSULATE_DECAPSULATE"
 
 # DescribeKey / GetPublicKey field that lists the algorithms of each key usage.
 ALGORITHM_FIELD_BY_USAGE = MappingProxyType(
@@ -85,6 +94,7 @@ ALGORITHM_FIELD_BY_USAGE = MappingProxyType(
         SIGN_VERIFY: "SigningAlgorithms",
         GENERATE_VERIFY_MAC: "MacAlgorithms",
         KEY_AGREEMENT: "KeyAgreementAlgorithms",
+        ENCAPSULATE_DECAPSULATE: "EncapsulationAlgorithms",
     }
 )
 
@@ -108,6 +118,8 @@ class KeySpecInfo:
     rsa_key_size: int | None = None
     curve: type[ec.EllipticCurve] | None = field(default=None, repr=False)
     hmac_key_length: int | None = None  # bytes
+    # Ed25519, ML-DSA and ML-KEM: the `cryptography` private key class that generates and holds the pair.
+    key_class: type | None = field(default=None, repr=False)
 
     @property
     def key_usages(self) -> tuple[str, ...]:
@@ -147,6 +159,10 @@ def _hmac_spec(bits: int) -> KeySpecInfo:
     return _spec(f"HMAC_{bits}", HMAC, usages, hmac_key_length=bits // 8)
 
 
+def _class_spec(name: str, key_class, usages) -> KeySpecInfo:
+    return _spec(name, ASYMMETRIC, usages, key_class=key_class)
+
+
 KEY_SPECS: Mapping[str, KeySpecInfo] = MappingProxyType(
     {
         spec.name: spec
@@ -159,6 +175,14 @@ KEY_SPECS: Mapping[str, KeySpecInfo] = MappingProxyType(
             _ecc_spec("ECC_NIST_P384", ec.SECP384R1, "ECDSA_SHA_384", key_agreement=True),
             _ecc_spec("ECC_NIST_P521", ec.SECP521R1, "ECDSA_SHA_512", key_agreement=True),
             _ecc_spec("ECC_SECG_P256K1", ec.SECP256K1, "ECDSA_SHA_256", key_agreement=False),
+            _class_spec("ECC_NIST_EDWARDS25519", ed25519.Ed25519PrivateKey,
+                        {SIGN_VERIFY: ("ED25519_SHA_512", "ED25519_PH_SHA_512")}),
+            _class_spec("ML_DSA_44", mldsa.MLDSA44PrivateKey, {SIGN_VERIFY: ("ML_DSA_SHAKE_256",)}),
+            _class_spec("ML_DSA_65", mldsa.MLDSA65PrivateKey, {SIGN_VERIFY: ("ML_DSA_SHAKE_256",)}),
+            _class_spec("ML_DSA_87", mldsa.MLDSA87PrivateKey, {SIGN_VERIFY: ("ML_DSA_SHAKE_256",)}),
+            # ML_KEM_512 is missing: the pinned `cryptography` (50.0) implements ML-KEM-768 and -1024 only.
+            _class_spec("ML_KEM_768", mlkem.MLKEM768PrivateKey, {ENCAPSULATE_DECAPSULATE: ("ML_KEM",)}),
+            _class_spec("ML_KEM_1024", mlkem.MLKEM1024PrivateKey, {ENCAPSULATE_DECAPSULATE: ("ML_KEM",)}),
             _hmac_spec(224),
             _hmac_spec(256),
             _hmac_spec(384),
@@ -176,13 +200,23 @@ DATA_KEY_PAIR_SPECS = (
     "ECC_NIST_P384",
     "ECC_NIST_P521",
     "ECC_SECG_P256K1",
+    "ECC_NIST_EDWARDS25519",
+    "ML_KEM_768",
+    "ML_KEM_1024",
 )
+# Specs AWS offers that this installation cannot serve, and why (CreateKey and GenerateDataKeyPair say so).
+UNAVAILABLE_SPECS = MappingProxyType({
+    "ML_KEM_512": "the cryptography library this installation runs on has no ML-KEM-512",
+})
 
 
 def key_spec_info(key_spec: str) -> KeySpecInfo:
     try:
         return KEY_SPECS[key_spec]
     except (KeyError, TypeError):
+        if key_spec in UNAVAILABLE_SPECS:
+            raise UnavailableAlgorithm(f"KeySpec {key_spec} is not available in this installation: "
+                                       f"{UNAVAILABLE_SPECS[key_spec]}.") from None
         raise CryptoValidationError(f"KeySpec {key_spec} is not supported.") from None
 
 
@@ -291,6 +325,8 @@ def generate_key_material(key_spec: str) -> bytes:
 
 
 def _generate_private_key(spec: KeySpecInfo):
+    if spec.key_class is not None:
+        return spec.key_class.generate()
     if spec.rsa_key_size:
         return rsa.generate_private_key(public_exponent=65537, key_size=spec.rsa_key_size)
     return ec.generate_private_key(spec.curve())
@@ -314,7 +350,9 @@ def public_key_der(key_spec: str, material: bytes) -> bytes:
 def _private_key(key_spec: str, material: bytes):
     spec = _spec_of_type(key_spec, ASYMMETRIC)
     key = _load_pkcs8(bytes(material))
-    if spec.rsa_key_size:
+    if spec.key_class is not None:
+        matches = isinstance(key, spec.key_class)
+    elif spec.rsa_key_size:
         matches = isinstance(key, rsa.RSAPrivateKey) and key.key_size == spec.rsa_key_size
     else:
         matches = isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == spec.curve.name
@@ -537,6 +575,13 @@ _SIGNING_HASH = {
 def sign(key_spec: str, material: bytes, algorithm: str, message: bytes, message_type: str = RAW) -> bytes:
     key = _private_key(key_spec, material)
     check_algorithm(key_spec, SIGN_VERIFY, algorithm)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        _check_ed25519(algorithm, message_type)
+        return key.sign(bytes(message))
+    if isinstance(key, _MLDSA_PRIVATE):
+        if _mldsa_mode(message, message_type) == EXTERNAL_MU:
+            return key.sign_mu(bytes(message))
+        return key.sign(bytes(message))
     hashing = _message_hashing(algorithm, message, message_type)
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(bytes(message), _rsa_signature_padding(algorithm), hashing)
@@ -552,16 +597,52 @@ def verify(
     message_type: str = RAW,
 ) -> None:
     """Return quietly when the signature is valid; raise InvalidSignature otherwise."""
-    public_key = _private_key(key_spec, material).public_key()
+    private_key = _private_key(key_spec, material)
+    public_key = private_key.public_key()
     check_algorithm(key_spec, SIGN_VERIFY, algorithm)
-    hashing = _message_hashing(algorithm, message, message_type)
     try:
+        if isinstance(private_key, ed25519.Ed25519PrivateKey):
+            _check_ed25519(algorithm, message_type)
+            public_key.verify(bytes(signature), bytes(message))
+            return
+        if isinstance(private_key, _MLDSA_PRIVATE):
+            if _mldsa_mode(message, message_type) == EXTERNAL_MU:
+                public_key.verify_mu(bytes(signature), bytes(message))
+            else:
+                public_key.verify(bytes(signature), bytes(message))
+            return
+        hashing = _message_hashing(algorithm, message, message_type)
         if isinstance(public_key, rsa.RSAPublicKey):
             public_key.verify(bytes(signature), bytes(message), _rsa_signature_padding(algorithm), hashing)
         else:
             public_key.verify(bytes(signature), bytes(message), ec.ECDSA(hashing))
     except (_LibraryInvalidSignature, ValueError):
         raise InvalidSignature() from None
+
+
+_MLDSA_PRIVATE = (mldsa.MLDSA44PrivateKey, mldsa.MLDSA65PrivateKey, mldsa.MLDSA87PrivateKey)
+EXTERNAL_MU = "EXTERNAL_MU"
+_MU_SIZE = 64  # FIPS 204's message representative
+
+
+def _check_ed25519(algorithm: str, message_type: str) -> None:
+    """ED25519_SHA_512 signs the message itself (RAW). ED25519_PH_SHA_512 (HashEdDSA, MessageType DIGEST) is
+    not offered by the `cryptography` library, so it is refused rather than hand-built here."""
+    if algorithm == "ED25519_PH_SHA_512":
+        raise UnavailableAlgorithm("ED25519_PH_SHA_512 is not available in this installation: its cryptography "
+                                   "library implements Ed25519 (ED25519_SHA_512) but not Ed25519ph.")
+    if message_type != RAW:
+        raise CryptoValidationError(f"The {algorithm} signing algorithm requires MessageType RAW.")
+
+
+def _mldsa_mode(message: bytes, message_type: str) -> str:
+    if message_type == EXTERNAL_MU:
+        if len(message) != _MU_SIZE:
+            raise CryptoValidationError("Message must be a 64-byte mu when MessageType is EXTERNAL_MU.")
+        return EXTERNAL_MU
+    if message_type != RAW:
+        raise CryptoValidationError("The ML_DSA_SHAKE_256 signing algorithm requires MessageType RAW or EXTERNAL_MU.")
+    return RAW
 
 
 def _message_hashing(algorithm: str, message: bytes, message_type: str):
@@ -605,6 +686,25 @@ def _load_peer_public_key(der: bytes):
         raise CryptoValidationError(
             "PublicKey is not a valid DER-encoded X.509 SubjectPublicKeyInfo public key."
         ) from None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Key encapsulation (ML-KEM, FIPS 203)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def encapsulate(key_spec: str, material: bytes) -> tuple[bytes, bytes]:
+    """(shared secret, its ciphertext) made with the key pair's public half."""
+    check_algorithm(key_spec, ENCAPSULATE_DECAPSULATE, "ML_KEM")
+    return _private_key(key_spec, material).public_key().encapsulate()
+
+
+def decapsulate(key_spec: str, material: bytes, ciphertext: bytes) -> bytes:
+    check_algorithm(key_spec, ENCAPSULATE_DECAPSULATE, "ML_KEM")
+    try:
+        return _private_key(key_spec, material).decapsulate(bytes(ciphertext))
+    except ValueError:  # not a ciphertext of this parameter set (its length is fixed)
+        raise InvalidCiphertext() from None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -668,6 +768,8 @@ generate_random = generate_data_key
 
 def generate_data_key_pair(key_pair_spec: str) -> tuple[bytes, bytes]:
     """(PKCS#8 DER private key, X.509 SubjectPublicKeyInfo DER public key)."""
+    if key_pair_spec in UNAVAILABLE_SPECS:
+        key_spec_info(key_pair_spec)  # raises UnavailableAlgorithm with the reason
     if key_pair_spec not in DATA_KEY_PAIR_SPECS:
         raise CryptoValidationError(f"KeyPairSpec {key_pair_spec} is not supported.")
     private_key = _generate_private_key(KEY_SPECS[key_pair_spec])

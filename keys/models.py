@@ -10,8 +10,8 @@ from django.db.models import Q
 from accounts.models import Account
 from kmsconsole import sealing, statecache
 
-KEY_STATES = ["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Unavailable"]
-KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]
+KEY_STATES = ["Enabled", "Disabled", "PendingDeletion", "PendingReplicaDeletion", "PendingImport", "Unavailable"]
+KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"]
 
 
 def new_key_id() -> str:
@@ -35,6 +35,13 @@ class Key(models.Model):
     rotation_enabled = models.BooleanField(default=False)
     rotation_period_days = models.PositiveSmallIntegerField(null=True, blank=True)
     next_rotation_date = models.DateTimeField(null=True, blank=True)
+    # Imported material (Origin EXTERNAL): the earliest ValidTo of the key's imported materials, kept on the
+    # key so that noticing expiry costs no query on the hot path (keys.key_material_expiry).
+    material_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Multi-Region keys: every key of a set has the same "mrk-" key id in its own Region, its own policy, and
+    # copies of the same material; `primary_region` (the same on every key of the set) says which is primary.
+    multi_region = models.BooleanField(default=False)
+    primary_region = models.CharField(max_length=32, blank=True)
     # The current key policy document (name "default"); every version is kept in KeyPolicyVersion.
     # Kept here too so that authorising a call reads one row, not the newest of many.
     policy = models.TextField()
@@ -67,8 +74,20 @@ class Key(models.Model):
         return self.state == "Enabled"
 
     @property
+    def is_primary(self) -> bool:
+        return self.multi_region and self.region == self.primary_region
+
+    def related_keys(self):
+        """The other keys of this key's multi-Region set (none for a single-Region key)."""
+        if not self.multi_region:
+            return Key.objects.none()
+        return Key.objects.filter(account_id=self.account_id, key_id=self.key_id).exclude(pk=self.pk)
+
+    @property
     def current_material(self) -> "KeyMaterial":
-        return statecache.get("current-material", self.pk, lambda: self.materials.order_by("-version").first())
+        # Imported material waiting for RotateKeyOnDemand is not current yet.
+        return statecache.get("current-material", self.pk, lambda: (
+            self.materials.filter(pending_rotation=False).order_by("-version").first()))
 
 
 def key_arn(region: str, account_id: str, key_id: str) -> str:
@@ -84,17 +103,34 @@ class KeyMaterial(models.Model):
 
     key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="materials")
     version = models.PositiveIntegerField()
-    material_id = models.CharField(max_length=64, unique=True)
+    # Unique per key: the keys of a multi-Region set hold copies of the same material under the same id.
+    material_id = models.CharField(max_length=64, db_index=True)
     sealed = models.BinaryField()
     rotation_type = models.CharField(max_length=16, blank=True)  # "", "AUTOMATIC", "ON_DEMAND"
     created_at = models.DateTimeField()
+    # Imported material only (Origin EXTERNAL). Deleting or expiring it empties `sealed` and keeps the row,
+    # so the same bytes can be imported again under the same KeyMaterialId (ciphertexts name it).
+    import_state = models.CharField(max_length=16, blank=True)  # "", "IMPORTED", "PENDING_IMPORT"
+    expiration_model = models.CharField(max_length=32, blank=True)  # "", KEY_MATERIAL_(DOES_NOT_)EXPIRE(S)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    description = models.CharField(max_length=256, blank=True)  # KeyMaterialDescription
+    # Imported with ImportType NEW_KEY_MATERIAL into a key that has material: current after RotateKeyOnDemand.
+    pending_rotation = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["key_id", "version"]
         constraints = [
             models.UniqueConstraint(fields=["key", "version"], name="material_version_unique_per_key"),
+            models.UniqueConstraint(fields=["key", "material_id"], name="material_id_unique_per_key"),
             models.CheckConstraint(condition=Q(material_id__regex=r"^[0-9a-f]{64}$"), name="material_id_format"),
+            models.CheckConstraint(condition=Q(import_state__in=["", "IMPORTED", "PENDING_IMPORT"]),
+                                   name="material_import_state_known"),
         ]
+
+    @property
+    def usable(self) -> bool:
+        """False for imported material that was deleted or has expired: its bytes are gone."""
+        return self.import_state != "PENDING_IMPORT"
 
     def __str__(self):
         return f"{self.key_id} v{self.version}"

@@ -142,6 +142,23 @@ def insert_external_account_statements(document: dict, account_id: str, key_spec
     return add_key_users(document, [root_arn(account_id)], key_spec, key_usage)
 
 
+class AccountNotAdded(ValueError):
+    """Why "Other AWS accounts" → Add would not add this account."""
+
+
+def check_external_account(document: dict, account_id: str, *, key_account: str):
+    """Refuse, with the reason, an account the default view would not add: the key's own account (the root
+    statement and Key users already cover it) or one already listed."""
+    if account_id == key_account:
+        raise AccountNotAdded(
+            f"Account {account_id} is this key's own account: it needs no entry here. The key policy's "
+            f"\"{ENABLE_IAM_SID}\" statement already lets this account's IAM policies allow use of the key, "
+            "and Key users names its users and roles.")
+    view = default_view(document)
+    if view is not None and account_id in view.external_accounts:
+        raise AccountNotAdded(f"Account {account_id} is already listed.")
+
+
 def remove_external_account(document: dict, account_id: str) -> dict:
     return remove_key_user(document, root_arn(account_id))
 

@@ -11,7 +11,9 @@ import re
 from django.utils import timezone
 
 from awsapi import errors
+from keys.key_material_expiry import expire_on_access
 from keys.models import Alias, Key, alias_arn, key_arn
+from keys.store import after_key_deleted
 from kmsconsole import statecache
 
 _KEY_ID = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
@@ -64,6 +66,8 @@ def resolve_key(call, identifier: str, *, action: str, aliases: bool = True, for
 
     if key is not None and purge_if_due(key, call):
         key = None
+    if key is not None and key.material_expires_at is not None:
+        key = expire_on_access(key, call)
     if key is None:
         if foreign:
             target = alias_arn(region, account_id, resource) if is_alias else key_arn(region, account_id, resource[4:])
@@ -113,6 +117,8 @@ def purge_if_due(key: Key, call=None, now=None) -> bool:
 
     def delete_due_key():
         Key.objects.filter(pk=key.pk, state="PendingDeletion", deletion_date__lte=now).delete()
+        if key.multi_region:
+            after_key_deleted(key.account_id, key.key_id, now)
 
     delete_due_key()
     if call is not None:

@@ -7,7 +7,9 @@ and write the audit record; this module only keeps the rows consistent.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 
 from django.db import transaction
 from django.db.models import Max
@@ -44,6 +46,7 @@ _USE_ACTIONS_BY_USAGE = {
     "ENCRYPT_DECRYPT": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:DescribeKey", "kms:GetPublicKey"],
     "SIGN_VERIFY": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:Verify"],
     "KEY_AGREEMENT": ["kms:DescribeKey", "kms:GetPublicKey", "kms:DeriveSharedSecret"],
+    "ENCAPSULATE_DECAPSULATE": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Encapsulate", "kms:Decapsulate"],
 }
 _PERSISTENT_RESOURCE_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 
@@ -167,25 +170,58 @@ def create_key(
     key_id: str | None = None,
     enabled: bool = True,
     now=None,
+    origin: str = "AWS_KMS",
+    multi_region: bool = False,
 ) -> Key:
-    """A new key with its first key material and policy version 1. The caller has validated spec and usage."""
+    """A new key with its first key material and policy version 1. The caller has validated spec and usage.
+
+    An EXTERNAL key starts PendingImport with no material: ImportKeyMaterial brings it. A multi-Region key
+    gets an "mrk-" id and is the primary of its set (a scenario's "mrk-" id makes one too)."""
     now = now or timezone.now()
+    multi_region = multi_region or bool(key_id and key_id.startswith("mrk-"))
+    if multi_region and not key_id:
+        key_id = f"mrk-{uuid.uuid4().hex}"
     key = Key(
         account=account,
         region=region,
         key_spec=key_spec,
         key_usage=key_usage,
         description=description,
-        state="Enabled" if enabled else "Disabled",
+        state="PendingImport" if origin == "EXTERNAL" else "Enabled" if enabled else "Disabled",
+        origin=origin,
         created_at=now,
         policy=policy_text,
+        multi_region=multi_region,
+        primary_region=region if multi_region else "",
     )
     if key_id:
         key.key_id = key_id
     key.save()
-    _add_material(key, version=1, rotation_type="", now=now)
+    if origin != "EXTERNAL":
+        _add_material(key, version=1, rotation_type="", now=now)
     KeyPolicyVersion.objects.create(key=key, version=1, document=policy_text, changed_by=changed_by, changed_at=now)
     return key
+
+
+@transaction.atomic
+def replicate_key(primary: Key, *, region: str, description: str, policy_text: str, changed_by: str,
+                  now=None) -> Key:
+    """A replica of a multi-Region primary key in another Region: same id, spec, usage and material (so a
+    ciphertext of any key of the set decrypts with any other); its own policy, description and tags."""
+    now = now or timezone.now()
+    replica = Key.objects.create(
+        account_id=primary.account_id, region=region, key_id=primary.key_id, key_spec=primary.key_spec,
+        key_usage=primary.key_usage, origin=primary.origin, state="Enabled", description=description,
+        created_at=now, policy=policy_text, multi_region=True, primary_region=primary.primary_region,
+        rotation_enabled=primary.rotation_enabled, rotation_period_days=primary.rotation_period_days,
+        next_rotation_date=primary.next_rotation_date)
+    KeyMaterial.objects.bulk_create([
+        KeyMaterial(key=replica, version=m.version, material_id=m.material_id, sealed=m.sealed,
+                    rotation_type=m.rotation_type, created_at=m.created_at)
+        for m in primary.materials.all()])
+    KeyPolicyVersion.objects.create(key=replica, version=1, document=policy_text, changed_by=changed_by,
+                                    changed_at=now)
+    return replica
 
 
 @transaction.atomic
@@ -211,7 +247,13 @@ def add_material_version(key: Key, rotation_type: str, now=None) -> KeyMaterial:
     now = now or timezone.now()
     locked = Key.objects.select_for_update().get(pk=key.pk)
     latest = locked.materials.aggregate(latest=Max("version"))["latest"] or 0
-    return _add_material(locked, version=latest + 1, rotation_type=rotation_type, now=now)
+    material = _add_material(locked, version=latest + 1, rotation_type=rotation_type, now=now)
+    # Rotating a multi-Region primary rotates the whole set: each replica gets the same new material.
+    KeyMaterial.objects.bulk_create([
+        KeyMaterial(key=replica, version=material.version, material_id=material.material_id, sealed=material.sealed,
+                    rotation_type=rotation_type, created_at=now)
+        for replica in locked.related_keys()])
+    return material
 
 
 def _add_material(key: Key, *, version: int, rotation_type: str, now) -> KeyMaterial:
@@ -221,3 +263,15 @@ def _add_material(key: Key, *, version: int, rotation_type: str, now) -> KeyMate
     material.material = crypto.generate_key_material(key.key_spec)
     material.save()
     return material
+
+
+def after_key_deleted(account_id: str, key_id: str, now=None) -> None:
+    """A multi-Region primary pending replica deletion starts its own waiting period once its last replica is
+    gone (AWS's PendingReplicaDeletion -> PendingDeletion)."""
+    remaining = list(Key.objects.filter(account_id=account_id, key_id=key_id))
+    if len(remaining) != 1 or remaining[0].state != "PendingReplicaDeletion":
+        return
+    primary = remaining[0]
+    primary.state = "PendingDeletion"
+    primary.deletion_date = (now or timezone.now()) + dt.timedelta(days=primary.pending_window_days or 30)
+    primary.save(update_fields=["state", "deletion_date"])

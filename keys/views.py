@@ -1,4 +1,4 @@
-"""The console's key pages: the customer managed keys list, the create-key wizard, the key page with its
+"""The console's key pages: the customer managed keys list, the key page with its
 tabs, the access explainer and "use a key by ARN".
 
 Every read and every change is a KMS operation run through awsapi.dispatch.execute as the signed-in
@@ -18,7 +18,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.console_session import console_login_required
 from accounts.models import IamRole, IamUser
@@ -26,21 +25,23 @@ from awsapi.dispatch import Call, execute
 from awsapi.errors import AwsError
 from keys import forms as key_forms
 from keys import policy_editing
-from keys.access_explainer import explain_access, explain_own_iam
+from keys.access_explainer import BadQuestion, explain_access, explain_own_iam
 from keys.models import Key, KeyPolicyVersion
-from keys.store import aws_policy_text, console_key_policy
+from keys.store import aws_policy_text
 from policies.validator import validate_policy
 
-LIST_PAGE_SIZE = 50
+LIST_PAGE_SIZE = 10  # the AWS console's default page size; each row is a DescribeKey call
 TABS = [
     ("policy", "Key policy"),
     ("crypto", "Cryptographic configuration"),
     ("tags", "Tags"),
     ("rotation", "Key rotation"),
+    ("key_material", "Key material"),
     ("public_key", "Public key"),
     ("aliases", "Aliases"),
     ("grants", "Grants"),
     ("access", "Access"),
+    ("who_can_use", "Who can use"),
 ]
 SEVERITY_ORDER = {"ERROR": 0, "SECURITY_WARNING": 1, "WARNING": 2, "SUGGESTION": 3}
 
@@ -107,9 +108,17 @@ def _field_error(error: AwsError, fields: dict[str, str], default: str = "__all_
 @require_http_methods(["GET"])
 def key_list(request):
     query = request.GET.get("q", "").strip()
-    context = {"query": query, "rows": [], "error": None, "more": 0}
+    marker = request.GET.get("marker") or None
+    context = {"query": query, "rows": [], "error": None, "more": 0, "marker": marker, "next_marker": None}
     try:
-        keys = _all_pages(request, "ListKeys", "Keys", Limit=1000)
+        if query:
+            # A search looks through every key of the Region (ids and aliases), then shows the first matches.
+            keys = _all_pages(request, "ListKeys", "Keys", Limit=1000)
+        else:
+            # Without one the list is paged by ListKeys itself, so a page costs the same with 10 or 10,000 keys.
+            listed = kms(request, "ListKeys", Limit=LIST_PAGE_SIZE, Marker=marker)
+            keys = listed.get("Keys", [])
+            context["next_marker"] = listed.get("NextMarker") if listed.get("Truncated") else None
         aliases = _all_pages(request, "ListAliases", "Aliases", Limit=100)
     except AwsError as error:
         context["error"] = error.message or error.code
@@ -137,64 +146,6 @@ def key_list(request):
 def _matches(query: str, key_id: str, aliases: list[str]) -> bool:
     query = query.lower()
     return not query or query in key_id.lower() or any(query in alias.lower() for alias in aliases)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Create key
-# ----------------------------------------------------------------------------------------------------------
-
-_CREATE_FIELDS = {"KeySpec": "key_spec", "KeyUsage": "key_usage", "Description": "description", "Tags": "tags",
-                  "AliasName": "alias", "Policy": "__all__"}
-
-
-@console_page
-@require_http_methods(["GET", "POST"])
-def create_key(request):
-    choices = _principal_choices(request)
-    if request.method == "GET":
-        form = key_forms.CreateKeyForm(principal_choices=choices)
-        return render(request, "keys/create_key.html", {"form": form, "policy_preview": None})
-    form = key_forms.CreateKeyForm(request.POST, principal_choices=choices)
-    policy_preview = None
-    if form.is_valid():
-        data = form.cleaned_data
-        policy_text = console_key_policy(
-            request.principal.account_id, data["administrators"], data["users"], data["other_accounts"],
-            key_spec=data["key_spec"], key_usage=data["key_usage"],
-            allow_admin_deletion=data["allow_admin_deletion"])
-        policy_preview = policy_text
-        if request.POST.get("step") == "finish":
-            key_id = _create_key_with_alias(request, form, data, policy_text)
-            if key_id:
-                url = reverse("keys:key_detail", args=[key_id])
-                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    template = "keys/create_key.html#create_form" if request.htmx else "keys/create_key.html"
-    return render(request, template, {"form": form, "policy_preview": policy_preview})
-
-
-def _create_key_with_alias(request, form, data, policy_text) -> str | None:
-    """CreateKey with the console's policy and tags, then CreateAlias. Returns the new key id, or None after
-    putting the operation's error on the form."""
-    alias_name = f"alias/{data['alias']}"
-    try:
-        # The console refuses a taken alias before it creates anything, so a failed CreateAlias never
-        # leaves a key without the alias the person asked for.
-        existing = {a["AliasName"] for a in _all_pages(request, "ListAliases", "Aliases", Limit=100)}
-        if alias_name in existing:
-            form.add_error("alias", f"An alias with the name {alias_name} already exists.")
-            return None
-        created = kms(request, "CreateKey", Policy=policy_text, Description=data["description"] or None,
-                      KeySpec=data["key_spec"], KeyUsage=data["key_usage"], Tags=data["tags"] or None)
-    except AwsError as error:
-        form.add_error(*_field_error(error, _CREATE_FIELDS))
-        return None
-    key_id = created["KeyMetadata"]["KeyId"]
-    try:
-        kms(request, "CreateAlias", AliasName=alias_name, TargetKeyId=key_id)
-    except AwsError as error:
-        form.add_error("alias", f"The key {key_id} was created, but its alias was not: {error.message}")
-        return None
-    return key_id
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -229,9 +180,12 @@ class KeyPage:
     def tabs(self) -> list[tuple[str, str]]:
         shown = []
         for name, label in TABS:
-            if name == "rotation" and not self.symmetric:
+            if name == "rotation" and (not self.symmetric or self.metadata["Origin"] == "EXTERNAL"):
                 continue
             if name == "public_key" and not self.asymmetric:
+                continue
+            # Importing is for the key's own account only (another account's principal is always refused).
+            if name == "key_material" and (self.metadata["Origin"] != "EXTERNAL" or not self.own_key):
                 continue
             shown.append((name, label))
         return shown
@@ -333,6 +287,8 @@ def _policy_tab(request, page: KeyPage, *, policy_mode: str | None = None, error
         return context
     document = json.loads(current)
     view = policy_editing.default_view(document)
+    # ?view=json opens (and reloads) the policy view; the switch links push that URL.
+    policy_mode = policy_mode or ("json" if request.GET.get("view") == "json" else None)
     context.update(
         policy_text=policy_text if policy_text is not None else current,
         current_policy=current,
@@ -380,8 +336,11 @@ def _public_key_tab(request, page: KeyPage, **_) -> dict:
     return {"public_key_pem": _pem(public["PublicKey"])}
 
 
-def _aliases_tab(request, page: KeyPage, **_) -> dict:
-    return {"aliases": page.aliases}
+def _aliases_tab(request, page: KeyPage, **tab_context) -> dict:
+    # keys.views_aliases builds on this module (kms(), the key page), so it is imported when first used.
+    from keys.views_aliases import aliases_tab_context
+
+    return aliases_tab_context(request, page, **tab_context)
 
 
 def _grants_tab(request, page: KeyPage, *, errors: dict | None = None, **_) -> dict:
@@ -396,7 +355,8 @@ def _grants_tab(request, page: KeyPage, *, errors: dict | None = None, **_) -> d
 def _access_tab(request, page: KeyPage, *, form=None, answer=None, errors: dict | None = None, **_) -> dict:
     form = form or key_forms.AccessQuestionForm(principal_choices=_principal_choices(request))
     return {"access_form": form, "answer": answer, "errors": errors or {},
-            "explainer_actions": key_forms.EXPLAINER_ACTIONS}
+            "explainer_actions": key_forms.EXPLAINER_ACTIONS, "is_operator": bool(request.user.is_staff),
+            "operator_view": _operator_view(request)}
 
 
 _TAB_LOADERS = {
@@ -408,7 +368,23 @@ _TAB_LOADERS = {
     "aliases": _aliases_tab,
     "grants": _grants_tab,
     "access": _access_tab,
+    "who_can_use": lambda request, page, **kw: _access_views().who_can_use_tab(request, page, **kw),
+    "key_material": lambda request, page, **kw: _key_material_views().key_material_tab_context(request, page, **kw),
 }
+
+
+def _key_material_views():
+    # keys.views_key_material builds on this module too, so it is imported when first used.
+    from keys import views_key_material
+
+    return views_key_material
+
+
+def _access_views():
+    # keys.views_access builds on this module (kms(), the key page), so it is imported when first used.
+    from keys import views_access
+
+    return views_access
 
 
 def _pem(der: bytes) -> str:
@@ -513,8 +489,25 @@ def edit_policy(request, page: KeyPage):
         try:
             kms(request, "PutKeyPolicy", KeyId=page.key_id, PolicyName="default", Policy=aws_policy_text(document))
         except AwsError as error:
-            errors[field] = error.message or error.code
-    return _after_change(request, page, "policy", errors=errors, notice=None if errors else "Key policy saved.")
+            errors[field] = _put_policy_error(error, change, request.POST.get("account_id", "").strip())
+    # A refused account id stays in its field, so it can be corrected rather than typed again.
+    typed = {"account_id": request.POST.get("account_id", "")} if errors.get("account_id") else None
+    return _after_change(request, page, "policy", errors=errors, forms=typed,
+                         notice=None if errors else "Key policy saved.")
+
+
+def _put_policy_error(error: AwsError, change: str, account_id: str) -> str:
+    """KMS's message, except that an account missing from this installation is named (KMS says only
+    "invalid principals")."""
+    from keys.operations.management import principal_exists
+
+    if (change == "add-account" and error.code == "MalformedPolicyDocumentException"
+            and "invalid principals" in (error.message or "")
+            and not principal_exists(policy_editing.root_arn(account_id))):
+        return (f"Account {account_id} does not exist in this installation, so a key policy cannot name it "
+                "(AWS refuses principals that do not exist). The console does not create accounts: add it to "
+                "a scenario file and load that.")
+    return error.message or error.code
 
 
 class _BadInput(ValueError):
@@ -528,8 +521,12 @@ def _changed_policy(request, page: KeyPage, document: dict, change: str) -> dict
         form = key_forms.AccountIdForm(post)
         if not form.is_valid():
             raise _BadInput(form.errors["account_id"][0])
-        return policy_editing.insert_external_account_statements(document, form.cleaned_data["account_id"],
-                                                                 spec, usage)
+        account_id = form.cleaned_data["account_id"]
+        try:
+            policy_editing.check_external_account(document, account_id, key_account=page.metadata["AWSAccountId"])
+        except policy_editing.AccountNotAdded as refused:
+            raise _BadInput(str(refused)) from None
+        return policy_editing.insert_external_account_statements(document, account_id, spec, usage)
     if change == "remove-account":
         return policy_editing.remove_external_account(document, post.get("account_id", ""))
     if change in ("add-admin", "add-user"):
@@ -585,9 +582,12 @@ def check_policy(request, page: KeyPage):
 def _findings(text: str, page: KeyPage) -> list:
     from keys.operations.management import principal_exists
 
+    from iam.forms_policies import findings_by_line
+
     findings = validate_policy(text, "KEY_POLICY", key_account=page.metadata["AWSAccountId"],
                                principal_exists=principal_exists)
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.path))
+    # With the editor line of each, so the policy editor marks them at their lines.
+    return findings_by_line(text, sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.path)))
 
 
 # ---- tags, rotation, grants ----
@@ -684,10 +684,15 @@ def explain(request, page: KeyPage):
             try:
                 answer = explain_access(page.key_row(), form.cleaned_data["chosen_arn"],
                                         form.cleaned_data["action"], region=request.region,
-                                        source_ip=_client_ip(request))
-            except ValueError as bad:
-                errors["principal_arn"] = str(bad)
+                                        source_ip=_client_ip(request), operator=_operator_view(request))
+            except BadQuestion as bad:
+                errors[bad.field] = str(bad)
     return _render_key_page(request, page, "access", form=form, answer=answer, errors=errors)
+
+
+def _operator_view(request) -> bool:
+    """Django staff (operators, trainers) see every account's policies, unless they ask for the account view."""
+    return bool(request.user.is_staff) and request.GET.get("as") != "account"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -715,8 +720,11 @@ def use_key(request):
             context["result"] = _use(request, operation, data)
         except AwsError as error:
             context["error"] = {"code": error.code, "message": error.message}
-        context["own_iam"] = explain_own_iam(request.principal, _USE_ACTIONS[operation], data["key_id"],
-                                             region=request.region, source_ip=_client_ip(request))
+            # Only a denial has something to explain, and the caller may see only its own IAM side.
+            if error.code == "AccessDeniedException":
+                context["own_iam"] = explain_own_iam(request.principal, _USE_ACTIONS[operation],
+                                                     data["key_id"], region=request.region,
+                                                     source_ip=_client_ip(request))
     # The form is shown again without the plaintext the person typed.
     context["form"] = key_forms.UseKeyForm(initial={"key_id": request.POST.get("key_id", ""),
                                                     "operation": request.POST.get("operation", "Encrypt")})

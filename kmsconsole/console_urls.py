@@ -6,8 +6,10 @@ from awsapi.endpoint import AwsEndpoint
 
 urlpatterns = [
     path("", AwsEndpoint.as_view(), name="home"),
+    path("api/", include("restapi.urls")),
     path("keys/", include("keys.urls")),
     path("iam/", include("iam.urls")),
+    path("labs/", include("labs.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
 ]

@@ -79,6 +79,12 @@ INSTALLED_APPS = [
     "keys",
     "audit",
     "iam",
+    # REST API v1 (/api/v1/): DRF views over the same operations; OpenAPI from drf-spectacular.
+    "restapi",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "labs",
     # The console's project package: its migrations create the database cache table (so `migrate` is the one step).
     "kmsconsole",
 ]
@@ -146,6 +152,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
+# Django's default hashers, plus a fast one used only for the random passwords of training seats
+# (labs/hashers.py explains why that is safe).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "labs.hashers.GeneratedPasswordHasher",
+]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
@@ -195,6 +212,21 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # /api/v1/ sets its own authentication (console session or SigV4 for "kmsconsole") on its views (restapi/).
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KMS Console REST API",
+    "DESCRIPTION": "Resource-oriented REST API over the same KMS, IAM and CloudTrail operations as the AWS "
+                   "endpoint: same authorisation engine, same audit trail. Members use the AWS API's names.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The region the console starts in, and how long audit records are kept.

@@ -133,6 +133,9 @@ def get(kind: str, key, load):
 
 def bump(**_ignored) -> None:
     """Record that cached state changed. Signal receiver; also call it after bulk changes."""
+    if getattr(_local, "bump_deferred", None) is not None:
+        _local.bump_deferred = True  # one_bump() moves the token once, at its end
+        return
     # This thread's request may read its own uncommitted change next: stop trusting the cache for it.
     _local.token = None
     _local.speculative = False
@@ -148,6 +151,22 @@ def bump(**_ignored) -> None:
     except IntegrityError:  # another transaction created the row first; write our token over it
         with connection.cursor() as cursor:
             cursor.execute("UPDATE accounts_statetoken SET token = %s WHERE id = 1", [token])
+
+
+@contextmanager
+def one_bump():
+    """Many changes in one transaction (creating a class of 200 training seats) move the token once, when
+    the block ends without error, instead of once per row. Use it inside the transaction it covers, and do not
+    read the cache inside it."""
+    _local.bump_deferred = False
+    try:
+        yield
+    except BaseException:
+        _local.bump_deferred = None
+        raise
+    changed, _local.bump_deferred = _local.bump_deferred, None
+    if changed:
+        bump()
 
 
 class StateCacheMiddleware:

@@ -680,3 +680,17 @@ def can_retire_grant(caller: Caller, grant: GrantView, *, issuing_account: str,
         return True
     # The issuing account's own principals retire as a backup: its root always, others when IAM allows.
     return caller.account == issuing_account and identity.allowed
+
+
+def policy_allows(policy: Policy, request: AccessRequest, *, resource_policy: bool) -> tuple[bool, list[Statement]]:
+    """Whether one policy on its own allows the request: an Allow statement applies and no Deny does.
+
+    For a resource policy a statement must also name the caller (directly, its session or its account).
+    Returns the Allow statements that apply, for callers that report which statement grants the access.
+    Used by the policy checks (analyzer/checks.py), which compare policies before any is attached."""
+    scope = _Scope(request)
+    if resource_policy:
+        scan = _scan_resource_policy(policy, "", scope, check_resource=True)
+        return (bool(scan.allows) and not scan.denies), scan.allows
+    allows, denies = _scan_policies([("policy", policy)], scope)
+    return (bool(allows) and not denies), [statement for _, statement in allows]

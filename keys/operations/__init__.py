@@ -6,7 +6,7 @@ every operation module; a module a colleague has not written yet is skipped, any
 
 import importlib
 
-_MODULES = ("management", "aliases", "cryptographic", "grants")
+_MODULES = ("management", "aliases", "cryptographic", "grants", "key_material", "encapsulation", "key_last_usage", "multi_region")
 
 for _name in _MODULES:
     _full = f"{__name__}.{_name}"

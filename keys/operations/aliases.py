@@ -19,6 +19,13 @@ from keys.resolve import cross_account_denial_message, purge_if_due, resolve_key
 
 MAX_ALIASES_PER_KEY = 50
 RESERVED_PREFIX = "alias/aws/"
+# The AWS managed aliases every account has in every Region. AWS lists them even before the service creates
+# the key behind one, without a TargetKeyId; this emulator has no AWS managed keys, so they never have one.
+AWS_MANAGED_ALIASES = (
+    "alias/aws/acm", "alias/aws/dynamodb", "alias/aws/ebs", "alias/aws/elasticfilesystem", "alias/aws/es",
+    "alias/aws/glue", "alias/aws/kinesisvideo", "alias/aws/lambda", "alias/aws/rds", "alias/aws/redshift",
+    "alias/aws/s3", "alias/aws/secretsmanager", "alias/aws/ssm", "alias/aws/xray",
+)
 PREFIX_MESSAGE = ('Alias must start with the prefix "alias/". Please see '
                   "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
 
@@ -29,6 +36,9 @@ def _check_alias_name(name: str, *, creating: bool):
     if creating and name.startswith(RESERVED_PREFIX):
         raise errors.InvalidAliasNameException(
             f"Alias names that begin with {RESERVED_PREFIX} are reserved for AWS managed keys.", field="AliasName")
+    if ":" in name:
+        # The model's pattern allows ':' (it is the ARN separator); the service refuses it in a name.
+        raise errors.ValidationException(f"{name} contains invalid characters for an alias", field="AliasName")
     if name == "alias/" or name.endswith("/"):
         raise errors.InvalidAliasNameException(f"Alias {name} is not a valid alias name.", field="AliasName")
 
@@ -137,15 +147,38 @@ def list_aliases(call):
     aliases = Alias.objects.filter(account_id=account_id, region=call.region).select_related("key")
     if key is not None:
         aliases = aliases.filter(key=key)
-    page, more = paginate(aliases.order_by("name"), call.params, default_limit=50)
-    entries = [
-        {
-            "AliasName": alias.name,
-            "AliasArn": alias.arn,
-            "TargetKeyId": alias.key.key_id,
-            "CreationDate": alias.created_at,
-            "LastUpdatedDate": alias.updated_at,
-        }
-        for alias in page
-    ]
-    return {"Aliases": entries, **more}
+    aliases = aliases.order_by("name")
+    if key is None:
+        # Customer aliases first, then the AWS managed ones, as AWS lists them.
+        created = set(aliases.filter(name__in=AWS_MANAGED_ALIASES).values_list("name", flat=True))
+        aliases = _ThenManaged(aliases, [name for name in AWS_MANAGED_ALIASES if name not in created])
+    page, more = paginate(aliases, call.params, default_limit=50)
+    return {"Aliases": [_alias_entry(call, alias) for alias in page], **more}
+
+
+class _ThenManaged:
+    """The account's aliases (a queryset, sliced in SQL) followed by the AWS managed alias names: a page of
+    ListAliases reads one page of rows, however many aliases the account has."""
+
+    def __init__(self, customer, managed: list[str]):
+        self.customer, self.managed = customer, managed
+        self.customer_count = customer.count()
+
+    def __getitem__(self, window: slice) -> list:
+        start, stop, count = window.start, window.stop, self.customer_count
+        items = list(self.customer[start:min(stop, count)]) if start < count else []
+        if stop > count:
+            items += self.managed[max(0, start - count):stop - count]
+        return items
+
+
+def _alias_entry(call, alias) -> dict:
+    if isinstance(alias, str):  # an AWS managed alias with no key behind it yet
+        return {"AliasName": alias, "AliasArn": alias_arn(call.region, call.principal.account_id, alias)}
+    return {
+        "AliasName": alias.name,
+        "AliasArn": alias.arn,
+        "TargetKeyId": alias.key.key_id,
+        "CreationDate": alias.created_at,
+        "LastUpdatedDate": alias.updated_at,
+    }

@@ -35,6 +35,10 @@ def key_metadata(key: Key, *, current_material_id: str | None = None) -> dict:
     }
     if key.state == "PendingDeletion":
         metadata["DeletionDate"] = key.deletion_date
+    if key.state in ("PendingDeletion", "PendingReplicaDeletion") and key.pending_window_days:
+        metadata["PendingDeletionWindowInDays"] = key.pending_window_days
+    if key.origin == "EXTERNAL":
+        metadata.update(_imported_material_expiry(key))
     metadata.update({
         "Origin": key.origin,
         "KeyManager": key.key_manager,
@@ -42,15 +46,40 @@ def key_metadata(key: Key, *, current_material_id: str | None = None) -> dict:
         "KeySpec": key.key_spec,
     })
     metadata.update(crypto.key_spec_info(key.key_spec).describe_algorithms(key.key_usage))
-    metadata["MultiRegion"] = key.key_id.startswith("mrk-")
+    metadata["MultiRegion"] = key.multi_region
+    if key.multi_region:
+        metadata["MultiRegionConfiguration"] = multi_region_configuration(key)
     # AWS reports the current material only for symmetric encryption keys (the ones that rotate).
     if key.key_spec == "SYMMETRIC_DEFAULT":
         if current_material_id is None:
             material = key.current_material
-            current_material_id = material.material_id if material else None
+            current_material_id = material.material_id if material and material.usable else None
         if current_material_id:
             metadata["CurrentKeyMaterialId"] = current_material_id
     return metadata
+
+
+def multi_region_configuration(key: Key) -> dict:
+    """PRIMARY or REPLICA, the primary key and the replicas: the same picture from every key of the set."""
+    regions = sorted([(key.region, key.arn)] + list(key.related_keys().values_list("region", "arn")))
+    primary = next(((region, arn) for region, arn in regions if region == key.primary_region), None)
+    configuration = {"MultiRegionKeyType": "PRIMARY" if key.is_primary else "REPLICA",
+                     "ReplicaKeys": [{"Arn": arn, "Region": region} for region, arn in regions
+                                     if region != key.primary_region]}
+    if primary:
+        configuration["PrimaryKey"] = {"Arn": primary[1], "Region": primary[0]}
+    return configuration
+
+
+def _imported_material_expiry(key: Key) -> dict:
+    """ExpirationModel and ValidTo of an EXTERNAL key's current material, once some is imported."""
+    material = key.current_material
+    if material is None or not material.usable or not material.expiration_model:
+        return {}
+    fields = {"ExpirationModel": material.expiration_model}
+    if material.valid_to is not None:
+        fields["ValidTo"] = material.valid_to
+    return fields
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -103,15 +132,22 @@ STATE_RULES: dict[str, dict] = {
     "CreateGrant": {**_USE, "Unavailable": None},
     **dict.fromkeys(
         ["DescribeKey", "GetKeyPolicy", "PutKeyPolicy", "ListGrants", "ListKeyPolicies", "ListResourceTags",
-         "ListAliases", "RetireGrant", "RevokeGrant", "DeleteAlias", "ListKeyRotations"], _ALWAYS),
+         "ListAliases", "RetireGrant", "RevokeGrant", "DeleteAlias", "ListKeyRotations", "GetKeyLastUsage"],
+        _ALWAYS),
     # UpdateAlias: the alias may leave a key pending deletion, but may not point to one (footnote 10);
     # operations check the NEW target with this row.
     **dict.fromkeys(["CreateAlias", "UpdateAlias", "TagResource", "UntagResource", "UpdateKeyDescription"], _EDIT),
     **dict.fromkeys(["EnableKey", "DisableKey"], _ENABLE_DISABLE),
+    # Imported material: any state but pending deletion (kms.md §6.4's key-state table).
+    **dict.fromkeys(["GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial"], _EDIT),
     "ScheduleKeyDeletion": _row(pending_deletion=INVALID, updating=INVALID),
-    "CancelKeyDeletion": {state: NOT_PENDING_DELETION for state in _ALL_STATES} | {"PendingDeletion": None},
+    "CancelKeyDeletion": {state: NOT_PENDING_DELETION for state in _ALL_STATES} | {"PendingDeletion": None,
+                                                                                "PendingReplicaDeletion": None},
     **dict.fromkeys(["EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"], _ROTATION),
     "GetKeyRotationStatus": _ROTATION_STATUS,
+    **dict.fromkeys(["ReplicateKey", "UpdatePrimaryRegion"], _row(pending_deletion=INVALID, pending_import=INVALID,
+                                                                  unavailable=INVALID, creating=INVALID,
+                                                                  updating=INVALID)),
 }
 
 

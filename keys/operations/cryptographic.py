@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from awsapi import errors
 from awsapi.dispatch import operation
-from keys import crypto
+from keys import crypto, key_material_expiry
 from keys.authz import authorize_account_action, authorize_key
 from keys.models import Key, KeyMaterial
 from keys.operations import common
@@ -41,6 +41,8 @@ def crypto_errors():
         yield
     except crypto.IncompatibleAlgorithm as exc:
         raise errors.InvalidKeyUsageException(exc.message) from None
+    except crypto.UnavailableAlgorithm as exc:
+        raise errors.UnsupportedOperationException(exc.message) from None
     except crypto.CryptoValidationError as exc:
         raise errors.ValidationException(exc.message) from None
     except crypto.InvalidCiphertext:
@@ -75,6 +77,17 @@ def _require_usage(key: Key, usage: str, operation_name: str) -> None:
     if key.key_usage != usage:
         raise errors.InvalidKeyUsageException(
             f"{key.arn} key usage is {key.key_usage} which is not valid for {operation_name}.")
+
+
+_INCORRECT_KEY_MESSAGE = "The key ID in the request does not identify a CMK that can perform this operation."
+
+
+def _require_decrypting_key(key: Key, operation_name: str) -> None:
+    """Decrypt / ReEncrypt's source: an HMAC key is symmetric but is not the key of any ciphertext, and AWS
+    answers IncorrectKeyException for it; other wrong usages get InvalidKeyUsageException."""
+    if key.key_spec.startswith("HMAC_"):
+        raise errors.IncorrectKeyException(_INCORRECT_KEY_MESSAGE)
+    _require_usage(key, crypto.ENCRYPT_DECRYPT, operation_name)
 
 
 def _require_symmetric(key: Key, operation_name: str) -> None:
@@ -130,9 +143,12 @@ def _ciphertext(params: dict) -> bytes:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def material_by_id(material_id: str) -> KeyMaterial | None:
-    return statecache.get("material", material_id, lambda: (
-        KeyMaterial.objects.select_related("key", "key__account").filter(material_id=material_id).order_by().first()))
+def material_by_id(material_id: str, region: str) -> KeyMaterial | None:
+    """The material a ciphertext names, as held by the key in `region` (the keys of a multi-Region set hold
+    copies of the same material, one per Region)."""
+    return statecache.get("material", (material_id, region), lambda: (
+        KeyMaterial.objects.select_related("key", "key__account")
+        .filter(material_id=material_id, key__region=region).order_by().first()))
 
 
 def _key_for_ciphertext(call, blob: bytes, identifier: str | None, action: str) -> tuple[Key, KeyMaterial | None]:
@@ -148,17 +164,20 @@ def _key_for_ciphertext(call, blob: bytes, identifier: str | None, action: str) 
             header = crypto.read_blob_header(blob)
         except crypto.InvalidCiphertext:
             return key, None  # reported as InvalidCiphertextException after authorisation
-        material = material_by_id(header.material_id)
+        material = material_by_id(header.material_id, key.region)
         if material is None or material.key_id != key.pk:
             return key, _INCORRECT_KEY
         return key, material
 
     with crypto_errors():
         header = crypto.read_blob_header(blob)
-    material = material_by_id(header.material_id)
+    material = material_by_id(header.material_id, call.region)
     key = copy.copy(material.key) if material else None
     if key is None or key.region != call.region or purge_if_due(key, call):
         raise errors.AccessDeniedException(_UNKNOWN_CIPHERTEXT_KEY)
+    if key_material_expiry.is_due(key):
+        key = key_material_expiry.expire_on_access(key, call)
+        material = material_by_id(header.material_id, call.region)
     return key, material
 
 
@@ -170,12 +189,14 @@ def _decrypt_with(key: Key, material, blob: bytes, algorithm: str, encryption_co
     """Plaintext of `blob` under `key` (already authorised, state-checked and usage-checked)."""
     _check_algorithm(key, algorithm)
     if material is _INCORRECT_KEY:
-        raise errors.IncorrectKeyException(
-            "The key ID in the request does not identify a CMK that can perform this operation.")
+        raise errors.IncorrectKeyException(_INCORRECT_KEY_MESSAGE)
     with crypto_errors():
         if key.key_spec == SYMMETRIC_DEFAULT:
             if material is None:
                 raise crypto.InvalidCiphertext()
+            if not material.usable:
+                raise errors.KMSInvalidStateException(
+                    f"{key.arn} key material {material.material_id} is pending import.")
             return crypto.decrypt_symmetric(material.material, blob, encryption_context)
         return crypto.decrypt_asymmetric(key.key_spec, _current_material(key).material, algorithm, blob)
 
@@ -212,7 +233,7 @@ def decrypt(call):
     authorize_key(call, key, "kms:Decrypt", encryption_context=context,
                   extra_context={"kms:EncryptionAlgorithm": algorithm})
     common.require_state(key, "Decrypt")
-    _require_usage(key, crypto.ENCRYPT_DECRYPT, "Decrypt")
+    _require_decrypting_key(key, "Decrypt")
     if params.get("DryRun"):
         _check_algorithm(key, algorithm)
         _dry_run(call)
@@ -242,7 +263,7 @@ def re_encrypt(call):
                   extra_context={**same_key, "kms:EncryptionAlgorithm": destination_algorithm})
     common.require_state(source, "ReEncrypt")
     common.require_state(destination, "ReEncrypt")
-    _require_usage(source, crypto.ENCRYPT_DECRYPT, "ReEncrypt")
+    _require_decrypting_key(source, "ReEncrypt")
     _require_usage(destination, crypto.ENCRYPT_DECRYPT, "ReEncrypt")
     _check_algorithm(destination, destination_algorithm)
     if params.get("DryRun"):
@@ -451,6 +472,9 @@ def derive_shared_secret(call):
     _require_usage(key, crypto.KEY_AGREEMENT, "DeriveSharedSecret")
     _check_algorithm(key, algorithm)
     _dry_run(call)
-    with crypto_errors():
+    try:
         secret = crypto.derive_shared_secret(key.key_spec, _current_material(key).material, params["PublicKey"])
+    except crypto.CryptoValidationError:
+        # A peer key that is not a public key on the key's curve: AWS answers with no message at all.
+        raise errors.ValidationException("", field="PublicKey") from None
     return {"KeyId": key.arn, "SharedSecret": secret, "KeyAgreementAlgorithm": algorithm, "KeyOrigin": key.origin}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 from django.utils import timezone
 
@@ -29,6 +30,11 @@ KEY_POLICY_MAX_BYTES = 32768
 MAX_TAGS_PER_KEY = 50
 MAX_ON_DEMAND_ROTATIONS = 25  # the current quota table (kms.md §4.9; 10 in older docs)
 DEFAULT_POLICY_NAME = "default"
+# The key specs AWS lets you import material into (SM2 too, in the China Regions only).
+IMPORTABLE_KEY_SPECS = frozenset({
+    "SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
+    "ECC_SECG_P256K1", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512",
+})
 LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
 
 
@@ -46,14 +52,23 @@ def _target_key(call, action: str, *, aliases: bool = False, for_update: bool = 
     return key
 
 
-def _require_rotation_support(key: Key):
-    """Rotation exists only for symmetric encryption keys whose material KMS generated (kms.md §6.5)."""
-    if key.origin != "AWS_KMS":
+def _refuse_replica_rotation(key: Key):
+    if key.multi_region and not key.is_primary:
+        raise errors.UnsupportedOperationException(
+            f"{key.arn} is a replica key: its rotation is the primary key's, in {key.primary_region}.")
+
+
+def _require_rotation_support(key: Key, *, on_demand: bool = False):
+    """Automatic rotation exists only for symmetric encryption keys whose material KMS generated (kms.md §6.5);
+    on-demand rotation (and its history) also for symmetric keys with imported material."""
+    allowed_origins = ("AWS_KMS", "EXTERNAL") if on_demand else ("AWS_KMS",)
+    if key.origin not in allowed_origins:
         raise errors.UnsupportedOperationException(
             f"{key.arn} origin is {key.origin} which is not valid for this operation.")
     if key.key_spec != "SYMMETRIC_DEFAULT":
+        # AWS's RotateKeyOnDemand answers this one with no message at all.
         raise errors.UnsupportedOperationException(
-            f"{key.arn} key spec is {key.key_spec} which is not valid for this operation.")
+            "" if on_demand else f"{key.arn} key spec is {key.key_spec} which is not valid for this operation.")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -118,7 +133,7 @@ def check_key_policy(call, policy_text: str, *, key_account: str, key_arn: str, 
 
 
 def _check_tag_keys(tag_keys: list[str]):
-    if any(name.startswith("aws:") for name in tag_keys):
+    if any(name.lower().startswith("aws:") for name in tag_keys):
         raise errors.TagException("Tags beginning with aws: are reserved", field="Tags")
     if len(set(tag_keys)) != len(tag_keys):
         raise errors.TagException("Duplicate tag keys", field="Tags")
@@ -147,12 +162,16 @@ def _apply_tags(key: Key, tags: list[dict]):
 @operation("kms", "CreateKey")
 def create_key(call):
     params = call.params
-    if params.get("MultiRegion"):
-        raise errors.UnsupportedOperationException("Multi-Region keys are not supported by this emulator.")
+    multi_region = bool(params.get("MultiRegion"))
     origin = params.get("Origin") or "AWS_KMS"
-    if origin != "AWS_KMS":
+    if multi_region and origin != "AWS_KMS":
         raise errors.UnsupportedOperationException(
-            f"Origin {origin} is not supported by this emulator; only AWS_KMS keys can be created.")
+            "Multi-Region keys with imported key material are not supported by this emulator: create the "
+            "multi-Region key with Origin AWS_KMS.")
+    if origin not in ("AWS_KMS", "EXTERNAL"):
+        raise errors.UnsupportedOperationException(
+            f"Origin {origin} is not supported by this emulator: custom key stores need hardware it does not "
+            "emulate.")
     if params.get("CustomKeyStoreId") or params.get("XksKeyId"):
         raise errors.UnsupportedOperationException("Custom key stores are not supported by this emulator.")
     if params.get("KeySpec") and params.get("CustomerMasterKeySpec"):
@@ -160,8 +179,14 @@ def create_key(call):
             "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec "
             "is deprecated.")
     key_spec = params.get("KeySpec") or params.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+    if key_spec in crypto.UNAVAILABLE_SPECS:
+        raise errors.UnsupportedOperationException(
+            f"KeySpec {key_spec} is not available in this installation: {crypto.UNAVAILABLE_SPECS[key_spec]}.")
     if key_spec not in crypto.KEY_SPECS:
         raise errors.UnsupportedOperationException(f"KeySpec {key_spec} is not supported by this emulator.")
+    if origin == "EXTERNAL" and key_spec not in IMPORTABLE_KEY_SPECS:
+        raise errors.UnsupportedOperationException(
+            f"KeySpec {key_spec} is not supported for KMS keys with imported key material (Origin EXTERNAL).")
     try:
         key_usage = crypto.resolve_key_usage(key_spec, params.get("KeyUsage"))
     except crypto.CryptoValidationError as exc:
@@ -173,13 +198,13 @@ def create_key(call):
     bypass = bool(params.get("BypassPolicyLockoutSafetyCheck"))
 
     context = {"kms:KeySpec": key_spec, "kms:KeyUsage": key_usage, "kms:KeyOrigin": origin,
-               "kms:MultiRegion": False, "kms:BypassPolicyLockoutSafetyCheck": bypass}
+               "kms:MultiRegion": multi_region, "kms:BypassPolicyLockoutSafetyCheck": bypass}
     authorize_account_action(call, "kms:CreateKey", extra_context=context)
     if tags:
         authorize_account_action(call, "kms:TagResource", extra_context={**context, **_tag_context(tags)})
 
     account = call.principal.account
-    key_id = new_key_id()
+    key_id = f"mrk-{uuid.uuid4().hex}" if multi_region else new_key_id()
     key_arn = f"arn:aws:kms:{call.region}:{account.id}:key/{key_id}"
     policy_text = params.get("Policy")
     if policy_text is None:
@@ -189,7 +214,8 @@ def create_key(call):
 
     key = store.create_key(account=account, region=call.region, key_spec=key_spec, key_usage=key_usage,
                            description=params.get("Description") or "", policy_text=policy_text,
-                           changed_by=call.principal.arn, key_id=key_id)
+                           changed_by=call.principal.arn, key_id=key_id, origin=origin,
+                           multi_region=multi_region)
     for tag in tags:
         KeyTag.objects.create(key=key, tag_key=tag["TagKey"], tag_value=tag["TagValue"])
     call.add_resource(key.arn, key.account_id)
@@ -206,8 +232,12 @@ def describe_key(call):
 
 def _purge_due_keys(account_id: str, region: str):
     # A key past its deletion date is gone (keys.resolve.purge_if_due does the same on single access).
-    Key.objects.filter(account_id=account_id, region=region, state="PendingDeletion",
-                       deletion_date__lte=timezone.now()).delete()
+    due = Key.objects.filter(account_id=account_id, region=region, state="PendingDeletion",
+                             deletion_date__lte=timezone.now())
+    multi_region = list(due.filter(multi_region=True).values_list("key_id", flat=True))
+    due.delete()
+    for key_id in multi_region:
+        store.after_key_deleted(account_id, key_id)
 
 
 @operation("kms", "ListKeys", read_only=True)
@@ -262,9 +292,12 @@ def schedule_key_deletion(call):
                                          field="PendingWindowInDays")
     key = _target_key(call, "kms:ScheduleKeyDeletion", for_update=True,
                       extra_context={"kms:ScheduleKeyDeletionPendingWindowInDays": days})
-    key.state = "PendingDeletion"
-    key.deletion_date = timezone.now() + dt.timedelta(days=days)
     key.pending_window_days = days
+    if key.is_primary and key.related_keys().exists():
+        # A primary outlives its replicas: its waiting period starts when the last one is deleted.
+        key.state, key.deletion_date = "PendingReplicaDeletion", None
+    else:
+        key.state, key.deletion_date = "PendingDeletion", timezone.now() + dt.timedelta(days=days)
     key.save(update_fields=["state", "deletion_date", "pending_window_days"])
     result = {"KeyId": key.arn, "DeletionDate": key.deletion_date, "KeyState": key.state,
               "PendingWindowInDays": days}
@@ -364,11 +397,13 @@ def enable_key_rotation(call):
     key = _target_key(call, "kms:EnableKeyRotation", for_update=True,
                       extra_context={"kms:RotationPeriodInDays": period})
     _require_rotation_support(key)
+    _refuse_replica_rotation(key)
     if not key.rotation_enabled or key.rotation_period_days != period:
         key.rotation_enabled = True
         key.rotation_period_days = period
         key.next_rotation_date = timezone.now() + dt.timedelta(days=period)
         key.save(update_fields=["rotation_enabled", "rotation_period_days", "next_rotation_date"])
+        _share_rotation(key)
     return {}
 
 
@@ -376,10 +411,18 @@ def enable_key_rotation(call):
 def disable_key_rotation(call):
     key = _target_key(call, "kms:DisableKeyRotation", for_update=True)
     _require_rotation_support(key)
+    _refuse_replica_rotation(key)
     key.rotation_enabled = False
     key.next_rotation_date = None
     key.save(update_fields=["rotation_enabled", "next_rotation_date"])
+    _share_rotation(key)
     return {}
+
+
+def _share_rotation(key: Key):
+    """A multi-Region primary's rotation settings are its replicas' too."""
+    key.related_keys().update(rotation_enabled=key.rotation_enabled, rotation_period_days=key.rotation_period_days,
+                              next_rotation_date=key.next_rotation_date)
 
 
 @operation("kms", "GetKeyRotationStatus", read_only=True)
@@ -398,22 +441,40 @@ def get_key_rotation_status(call):
 @operation("kms", "RotateKeyOnDemand")
 def rotate_key_on_demand(call):
     key = _target_key(call, "kms:RotateKeyOnDemand", for_update=True)
-    _require_rotation_support(key)
+    _require_rotation_support(key, on_demand=True)
+    _refuse_replica_rotation(key)
     if key.materials.filter(rotation_type="ON_DEMAND").count() >= MAX_ON_DEMAND_ROTATIONS:
         raise errors.LimitExceededException(
             "The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations "
             f"can be performed for this key: {key.arn}")
-    store.add_material_version(key, "ON_DEMAND")
+    if key.origin == "EXTERNAL":
+        _rotate_to_imported_material(key)
+    else:
+        store.add_material_version(key, "ON_DEMAND")
     call.response_elements = {"keyId": key.arn}
     return {"KeyId": key.arn}
+
+
+def _rotate_to_imported_material(key: Key):
+    """An EXTERNAL key rotates to the material imported for it with ImportType NEW_KEY_MATERIAL."""
+    pending = key.materials.filter(pending_rotation=True, import_state="IMPORTED").first()
+    if pending is None:
+        raise errors.KMSInvalidStateException(
+            f"{key.arn} has no imported key material pending rotation: import new key material with "
+            "ImportType NEW_KEY_MATERIAL first.")
+    pending.pending_rotation = False
+    pending.rotation_type = "ON_DEMAND"
+    pending.created_at = timezone.now()
+    pending.save(update_fields=["pending_rotation", "rotation_type", "created_at"])
 
 
 @operation("kms", "ListKeyRotations", read_only=True)
 def list_key_rotations(call):
     key = _target_key(call, "kms:ListKeyRotations")
-    _require_rotation_support(key)
+    _require_rotation_support(key, on_demand=True)
     materials = list(key.materials.order_by("version"))
-    current = materials[-1].version if materials else None
+    settled = [m for m in materials if not m.pending_rotation]
+    current = settled[-1].version if settled else None
     if call.params.get("IncludeKeyMaterial") != "ALL_KEY_MATERIAL":
         materials = [m for m in materials if m.rotation_type]
     page, more = paginate(materials, call.params, default_limit=100)
@@ -422,13 +483,27 @@ def list_key_rotations(call):
         entry = {
             "KeyId": key.arn,
             "KeyMaterialId": material.material_id,
-            "KeyMaterialState": "CURRENT" if material.version == current else "NON_CURRENT",
+            "KeyMaterialState": ("PENDING_ROTATION" if material.pending_rotation
+                                 else "CURRENT" if material.version == current else "NON_CURRENT"),
         }
+        if key.origin == "EXTERNAL":
+            entry.update(_imported_material_fields(material))
         if material.rotation_type:
             entry["RotationDate"] = material.created_at
             entry["RotationType"] = material.rotation_type
         rotations.append(entry)
     return {"Rotations": rotations, **more}
+
+
+def _imported_material_fields(material) -> dict:
+    fields = {"ImportState": material.import_state or "PENDING_IMPORT"}
+    if material.description:
+        fields["KeyMaterialDescription"] = material.description
+    if material.expiration_model:
+        fields["ExpirationModel"] = material.expiration_model
+    if material.valid_to is not None:
+        fields["ValidTo"] = material.valid_to
+    return fields
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -439,9 +514,6 @@ _UNSUPPORTED = {
     "custom key stores are not supported by this emulator": [
         ("CreateCustomKeyStore", False), ("ConnectCustomKeyStore", False), ("DescribeCustomKeyStores", True),
         ("DisconnectCustomKeyStore", False), ("UpdateCustomKeyStore", False), ("DeleteCustomKeyStore", False),
-    ],
-    "imported key material is not supported by this emulator: keys are created with origin AWS_KMS": [
-        ("ImportKeyMaterial", False), ("GetParametersForImport", True), ("DeleteImportedKeyMaterial", False),
     ],
     "multi-Region keys are not supported by this emulator": [
         ("ReplicateKey", False), ("UpdatePrimaryRegion", False),

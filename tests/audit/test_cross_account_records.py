@@ -57,9 +57,10 @@ def test_cross_account_encrypt_is_recorded_once_in_each_account(trail, aws, key_
         }
         assert record["responseElements"] is None
         assert "errorCode" not in record
-    # The owner's event history names the caller by account only: no user name, no access key id.
+    # The owner's event history names the caller only by what its record shows (issue 12, item 6): the
+    # principal id, never the other account's user name; no access key id.
     assert callers["Username"] == "Bob" and callers["AccessKeyId"] == BOB_KEY[0]
-    assert "Username" not in owners and "AccessKeyId" not in owners
+    assert owners["Username"] == bob["principalId"] and "AccessKeyId" not in owners
     assert owners["Resources"] == [{"ResourceType": "AWS::KMS::Key", "ResourceName": DEMO_KEY_ARN}]
 
 

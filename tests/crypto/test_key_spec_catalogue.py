@@ -59,6 +59,12 @@ def test_allowed_usages_per_spec():
         "HMAC_256": {"GENERATE_VERIFY_MAC"},
         "HMAC_384": {"GENERATE_VERIFY_MAC"},
         "HMAC_512": {"GENERATE_VERIFY_MAC"},
+        "ECC_NIST_EDWARDS25519": {"SIGN_VERIFY"},
+        "ML_DSA_44": {"SIGN_VERIFY"},
+        "ML_DSA_65": {"SIGN_VERIFY"},
+        "ML_DSA_87": {"SIGN_VERIFY"},
+        "ML_KEM_768": {"ENCAPSULATE_DECAPSULATE"},
+        "ML_KEM_1024": {"ENCAPSULATE_DECAPSULATE"},
     }
 
 

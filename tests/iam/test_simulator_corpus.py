@@ -69,8 +69,8 @@ _NO_CALL = {
     "kms:RevokeGrant": "RevokeGrant needs a grant, which the case does not declare",
     "kms:RetireGrant": "RetireGrant is decided by a grant, which the case does not declare",
     "kms:DeriveSharedSecret": "DeriveSharedSecret needs a key-agreement key and a peer public key",
-    "kms:Encapsulate": "the emulator has no ML-KEM keys",
-    "kms:Decapsulate": "the emulator has no ML-KEM keys",
+    "kms:Encapsulate": "Encapsulate needs an ML-KEM key, which the case does not declare",
+    "kms:Decapsulate": "Decapsulate needs an ML-KEM key and a ciphertext, which the case does not declare",
 }
 # Operations whose requests always say they are not for an AWS resource (keys.authz).
 _GRANT_MANAGEMENT = {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}

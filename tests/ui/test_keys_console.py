@@ -64,26 +64,6 @@ def test_a_bad_account_id_is_shown_by_the_field(demo, signed_in_page):
     expect(page.locator("#account-id-error")).to_contain_text("is not an AWS account id")
 
 
-def test_key_admin_creates_a_key_through_the_wizard(demo, signed_in_page):
-    page = signed_in_page("key-owner", "KeyAdmin", KEY_ADMIN_PASSWORD)
-    page.goto("/keys/")
-    page.get_by_role("link", name="Create key").click()
-
-    page.get_by_label("Alias").fill("payments")
-    page.get_by_label("Description").fill("Payments team key")
-    page.get_by_label("Tags").fill("Team=payments")
-    page.locator("#create-form input[name=administrators]").first.check()
-    page.get_by_label("Other AWS accounts").fill(TRUSTED)
-    page.get_by_role("button", name="Review").click()
-    expect(page.locator("#policy-preview")).to_contain_text("key-consolepolicy-3")
-    expect(page.locator("#policy-preview")).to_contain_text(f"arn:aws:iam::{TRUSTED}:root")
-    page.get_by_role("button", name="Finish").click()
-
-    expect(page.locator("h1")).to_have_text("payments")
-    key = Key.objects.get(aliases__name="alias/payments")
-    expect(page.locator("#key-arn")).to_have_text(key.arn)
-    expect(page.locator("#other-accounts")).to_contain_text(TRUSTED)
-
 
 def test_saving_an_invalid_policy_shows_the_validators_message(demo, signed_in_page):
     page = signed_in_page("key-owner", "KeyAdmin", KEY_ADMIN_PASSWORD)
@@ -129,7 +109,7 @@ def test_alice_uses_the_demo_key_by_arn_only_as_example_role(demo, signed_in_pag
     page.wait_for_load_state()
     use_by_arn(page, "Encrypt", **{"Plaintext (Encrypt)": "hello from alice"})
     expect(page.locator("#use-output")).to_contain_text("Ciphertext (base64)")
-    expect(page.locator("#use-result")).to_contain_text("iam:AllowUseOfKeyInAccount111122223333")
+    expect(page.locator("#use-explanation")).to_have_count(0)  # a success has nothing to explain
     ciphertext = page.locator("#use-output dd").nth(1).inner_text()
 
     use_by_arn(page, "Decrypt", **{"Ciphertext, base64 (Decrypt)": ciphertext})
@@ -150,4 +130,4 @@ def test_trainer_asks_the_access_tab_about_the_other_accounts_role(demo, signed_
     page.get_by_role("button", name="Explain").click()
 
     expect(page.locator("#access-answer")).to_contain_text("key-policy:Allow use of the key")
-    expect(page.locator("#access-answer")).to_contain_text(f"Account {TRUSTED} must still attach an IAM policy")
+    expect(page.locator("#access-verdict")).to_have_text(f"Depends on account {TRUSTED}")
