@@ -7,6 +7,7 @@ document.addEventListener("click", function (event) {
   var editor = area && area.querySelector("textarea.iam-editor");
   if (!editor) return;
   var line = parseInt(button.dataset.line, 10) || 1;
+  if (window.PolicyEditor && window.PolicyEditor.goToLine(editor, line)) return;  // the upgraded editor
   var lines = editor.value.split("\n");
   var start = 0;
   for (var i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
