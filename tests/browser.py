@@ -7,10 +7,10 @@ Without /usr/bin/chromium the browser tests are skipped, unless KMSCONSOLE_REQUI
 that a failure. One module for all: Playwright's sync API refuses a second browser fixture in a session.
 """
 
-
 import os
 from pathlib import Path
 
+import axe_playwright_python
 import pytest
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are
@@ -18,6 +18,8 @@ import pytest
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
+# axe-core for the accessibility checks of the browser tests: the copy shipped in the axe-playwright-python package.
+AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",

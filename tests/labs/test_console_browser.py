@@ -15,12 +15,13 @@ from playwright.sync_api import expect
 
 from labs.models import Classroom, StepProgress
 from tests.browser import DEFAULT_TIMEOUT_MS, sign_in
+from tests.browser import AXE_JS
 
 LAB = "share-key"
 FIRST_STEP = "use-statement"
 TRAINER_PASSWORD = "trainer-password-not-secret"
 SETTLED = ".htmx-added, .htmx-settling, .htmx-request"
-AXE = Path("/work/notes/node_modules/axe-core/axe.min.js")
+AXE = AXE_JS
 
 
 def screenshot(page, name):

@@ -4,7 +4,6 @@ edited on the review is the one the new key gets. Screenshots of every step go t
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,11 +11,12 @@ from playwright.sync_api import expect
 from keys.models import Key
 from tests.browser import DEFAULT_TIMEOUT_MS, sign_in
 from tests.conftest import TRUSTED
+from tests.browser import AXE_JS
 
 pytestmark = pytest.mark.browser
 
 KEY_ADMIN_PASSWORD = "demo-KeyAdmin-password-not-secret"
-AXE = Path("/work/notes/node_modules/axe-core/axe.min.js")
+AXE = AXE_JS
 
 
 def settled(page):

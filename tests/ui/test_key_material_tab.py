@@ -15,12 +15,13 @@ from playwright.sync_api import expect
 
 from keys.models import Key
 from tests.conftest import REGION
+from tests.browser import AXE_JS
 
 pytestmark = pytest.mark.browser
 
 KEY_ADMIN = ("AKIADEMOKEYADMIN0001", "demo/KeyAdmin/secret/not-secret/0000001")
 KEY_ADMIN_PASSWORD = "demo-KeyAdmin-password-not-secret"
-AXE_JS = "/work/notes/node_modules/axe-core/axe.min.js"
+
 SETTLED = ".htmx-request, .htmx-added, .htmx-settling"
 
 
@@ -118,7 +119,7 @@ def test_the_key_material_tab_has_no_serious_accessibility_violations(demo, brow
             page.goto(f"/keys/{key_id}/?tab=key_material")
             expect(page.locator("#import-key-material-form")).to_be_visible()
             page.screenshot(path=f"/tmp/kms-key-material-tab-{width}.png", full_page=True)
-        page.add_script_tag(path=AXE_JS)
+        page.add_script_tag(path=str(AXE_JS))
         # The tab's own content; the key page around it is checked by tests/ui/test_axe_crawl.py.
         violations = page.evaluate("""async () => (await axe.run("#tab-panel")).violations
             .filter(v => v.impact === "serious" || v.impact === "critical")

@@ -33,6 +33,8 @@ def test_key_admin_adds_and_removes_another_aws_account(demo, signed_in_page):
     page = signed_in_page("key-owner", "KeyAdmin", KEY_ADMIN_PASSWORD)
     open_demo_key(page)
     page.set_viewport_size({"width": 1400, "height": 1500})
+    # Recent activity shows the key's use by default; "All activity" shows the console's own reads as well.
+    page.get_by_test_id("show-all").click()
     expect(page.locator("#recent-activity")).to_contain_text("DescribeKey")
     page.screenshot(path=SCREENSHOT, full_page=True)
 

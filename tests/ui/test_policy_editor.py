@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from keys.models import Key
 from tests.conftest import DEMO_KEY_ARN, DEMO_KEY_ID
+from tests.browser import AXE_JS
 
 pytestmark = pytest.mark.browser
 
@@ -69,8 +70,6 @@ def test_iam_policy_editor_is_the_same_editor(demo, signed_in_page):
 
 
 def test_the_editor_has_no_serious_accessibility_violation(demo, browser, live_server):
-    from pathlib import Path
-
     from tests.browser import sign_in
 
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)   # bypass: to inject axe-core
@@ -82,7 +81,7 @@ def test_the_editor_has_no_serious_accessibility_violation(demo, browser, live_s
         page.get_by_label("Policy (JSON)").fill('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}')
         page.get_by_role("button", name="Check policy").click()
         expect(page.locator(".pe-editor .pe-marker")).not_to_have_count(0)
-        page.add_script_tag(path=str(Path("/work/notes/node_modules/axe-core/axe.min.js")))
+        page.add_script_tag(path=str(AXE_JS))
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         serious = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
                    if v["impact"] in ("serious", "critical")]

@@ -11,13 +11,14 @@ from playwright.sync_api import expect
 
 from tests.browser import sign_in
 from tests.conftest import DEMO_KEY_ARN, DEMO_KEY_ID, TRUSTED
+from tests.browser import AXE_JS
 
 pytestmark = pytest.mark.browser
 
 KEY_ADMIN_PASSWORD = "demo-KeyAdmin-password-not-secret"
 OPERATOR_PASSWORD = "operator-password-not-secret-0001"
 EXAMPLE_ROLE = f"arn:aws:iam::{TRUSTED}:role/ExampleRole"
-AXE = Path("/work/notes/node_modules/axe-core/axe.min.js")
+AXE = AXE_JS
 
 
 def open_tab(page):
