@@ -1,15 +1,12 @@
 """IAM Access Analyzer's policy checks on our endpoint: boto3 and the AWS CLI, signed for access-analyzer."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from audit.models import AuditEvent
+from tests.awscli import cli_environment, run_aws
 from tests.conftest import DEMO_KEY_ARN, OUTSIDER, OWNER, REGION, TRUSTED, access_key_of
 
 KEY_ADMIN = ("AKIADEMOKEYADMIN0001", "demo/KeyAdmin/secret/not-secret/0000001")
@@ -177,14 +174,9 @@ def test_a_request_signed_for_another_service_on_an_analyzer_path_is_not_answere
 def test_the_aws_cli_validates_a_key_policy_file(demo, live_server, tmp_path):
     policy = tmp_path / "policy.json"
     policy.write_text(doc(ROOT_STATEMENT, {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}))
-    aws = Path(sys.executable).with_name("aws")
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "c"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "k"), "AWS_ENDPOINT_URL": live_server.url,
-           "AWS_ACCESS_KEY_ID": KEY_ADMIN[0], "AWS_SECRET_ACCESS_KEY": KEY_ADMIN[1],
-           "AWS_DEFAULT_REGION": REGION, "AWS_MAX_ATTEMPTS": "1"}
-    done = subprocess.run([str(aws), "accessanalyzer", "validate-policy", "--policy-document", f"file://{policy}",
-                           "--policy-type", "RESOURCE_POLICY", "--validate-policy-resource-type", "AWS::KMS::Key",
-                           "--output", "json"], env=env, capture_output=True, text=True, timeout=120)
+    done = run_aws(cli_environment(live_server.url, tmp_path, KEY_ADMIN), "accessanalyzer", "validate-policy",
+                   "--policy-document", f"file://{policy}", "--policy-type", "RESOURCE_POLICY",
+                   "--validate-policy-resource-type", "AWS::KMS::Key")
     assert done.returncode == 0, done.stderr
     codes = {f["issueCode"] for f in json.loads(done.stdout)["findings"]}
     assert "PRINCIPAL_STAR_WITHOUT_CONDITION" in codes

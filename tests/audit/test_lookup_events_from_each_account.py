@@ -3,29 +3,13 @@ ExampleRole session of 444455556666 is found by `aws cloudtrail lookup-events` f
 of 111122223333 and as IamAdmin of 444455556666 (each may call cloudtrail:LookupEvents in its own account)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-from tests.conftest import DEMO_KEY_ARN, OWNER, REGION, TRUSTED, access_key_of
+from tests.awscli import cli_environment, run_aws
+from tests.conftest import DEMO_KEY_ARN, OWNER, TRUSTED, access_key_of
 
 
 def lookup_events(live_server, tmp_path, credentials, *args) -> dict:
-    aws = Path(sys.executable).with_name("aws")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_ENDPOINT_URL": live_server.url,
-        "AWS_ACCESS_KEY_ID": credentials[0],
-        "AWS_SECRET_ACCESS_KEY": credentials[1],
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-    done = subprocess.run([str(aws), "cloudtrail", "lookup-events", *args, "--output", "json"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = run_aws(cli_environment(live_server.url, tmp_path, credentials), "cloudtrail", "lookup-events", *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

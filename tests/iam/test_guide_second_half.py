@@ -7,16 +7,13 @@ Two ways: boto3 and the real AWS CLI (the browser way is in test_console_guide.p
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.awscli import cli_environment, run_aws
 from tests.conftest import REGION, TRUSTED
 from tests.iam.conftest import ALICE, EXAMPLE_ROLE_ARN, IAM_ADMIN, KEY_ARN, error_code, key_use_policy
 
@@ -80,23 +77,8 @@ def test_boto3_new_role_made_by_the_administrator_can_use_the_key(iam, live_serv
 
 
 def _aws(live_server, tmp_path, credentials, *args, session_token=None) -> dict:
-    aws = Path(sys.executable).with_name("aws")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_ENDPOINT_URL": live_server.url,
-        "AWS_ACCESS_KEY_ID": credentials[0],
-        "AWS_SECRET_ACCESS_KEY": credentials[1],
-        # As a user following the README has it: the key's region, also for IAM (a global service).
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-    if session_token:
-        env["AWS_SESSION_TOKEN"] = session_token
-    done = subprocess.run([str(aws), *args, "--output", "json"], env=env, capture_output=True, text=True,
-                          timeout=120)
+    # As a user following the README has it: the key's region, also for IAM (a global service).
+    done = run_aws(cli_environment(live_server.url, tmp_path, credentials, session_token=session_token), *args)
     return {"code": done.returncode, "out": json.loads(done.stdout) if done.stdout.strip() else None,
             "err": done.stderr}
 

@@ -2,14 +2,13 @@
 own credentials. The `call` checks pass only once the real calls have been made."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from labs import service
+from tests.awscli import cli_environment, run_aws
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -18,23 +17,12 @@ class Cli:
     """The AWS CLI as one trainee's shell: their access key, or a role's session once assumed."""
 
     def __init__(self, live_server, home: Path, login: dict, region: str):
-        self.aws = Path(sys.executable).with_name("aws")
         self.home = home
-        self.env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(home),  # no user config or credentials file gets in the way
-            "AWS_CONFIG_FILE": str(home / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-            "AWS_ENDPOINT_URL": live_server.url,
-            "AWS_ACCESS_KEY_ID": login["access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": login["secret_access_key"],
-            "AWS_DEFAULT_REGION": region,
-            "AWS_MAX_ATTEMPTS": "1",
-        }
+        self.env = cli_environment(live_server.url, home, (login["access_key_id"], login["secret_access_key"]),
+                                   region=region)
 
     def run(self, *args, ok=True) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(self.aws), *args, "--output", "json"], env=self.env, capture_output=True,
-                              text=True, timeout=120)
+        done = run_aws(self.env, *args)
         assert (done.returncode == 0) == ok, done.stderr
         return done
 
